@@ -2,32 +2,46 @@
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 
-/** Every subcommand, loaded on demand so `janela gen` does not load serialport or Redis. */
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+interface CommandEntry {
+  readonly summary: string;
+  /** Loaded on demand, so `janela gen` does not load serialport or Redis. */
+  readonly load: () => Promise<Command>;
+}
+
+/** Every subcommand: name → one line of help and its module. */
+const COMMANDS: Record<string, CommandEntry> = {
+  bench: { summary: 'run benchmark suites (JSON with --json)', load: async () => (await import('./commands/bench.js')).bench },
+};
 
 function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return [
     'janela: bounded working memory on iCE40 hardware, larger memory tiers on the host',
     '',
     'usage: janela <command> [options]     (janela help <command> for its options)',
     '',
-    ...Object.keys(COMMANDS).map((n) => `  ${n}`),
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
   ].join('\n');
+}
+
+/** Errors whose message is meant for the user: printed as one line, without a stack trace. */
+function isUserFacing(err: unknown): err is Error {
+  return err instanceof Error && err.constructor !== Error && !(err instanceof TypeError) && !(err instanceof RangeError);
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    const target = rest[0] && COMMANDS[rest[0]];
-    console.log(target ? (await target()).usage : help());
+    const target = rest[0] ? COMMANDS[rest[0]] : undefined;
+    console.log(target ? (await target.load()).usage : help());
     return 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     console.error(`janela: unknown command '${name}'\n\n${help()}`);
     return 2;
   }
-  const command = await load();
+  const command = await entry.load();
   try {
     return await command.run(rest);
   } catch (err) {
@@ -35,8 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`janela ${name}: ${err.message}\n\n${command.usage}`);
       return 2;
     }
-    if (err instanceof Error && err.name !== 'Error' && !(err instanceof TypeError)) {
-      // Typed errors of janela (ConfigError, link errors, …) carry a message meant for the user.
+    if (isUserFacing(err)) {
       console.error(`janela ${name}: ${err.name}: ${err.message}`);
       return 1;
     }

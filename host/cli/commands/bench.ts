@@ -1,0 +1,38 @@
+/** `janela bench <suite|all> [--json] [--quick]`: runs benchmark suites and prints their reports. */
+import { parseArgs } from 'node:util';
+import { SUITES } from '../../../bench/index.js';
+import type { BenchReport } from '../../../bench/types.js';
+import { type Command, UsageError } from '../command.js';
+
+function printHuman(report: BenchReport): void {
+  console.log(`== ${report.suite}: ${report.method}`);
+  console.log(JSON.stringify(report.results, null, 2));
+  for (const [name, ratio] of Object.entries(report.ratios ?? {})) console.log(`ratio ${name}: ${ratio.toFixed(3)}`);
+  for (const g of report.goals ?? []) console.log(`${g.met ? 'met ' : 'MISS'} ${g.goal}: ${g.value}`);
+}
+
+export const bench: Command = {
+  name: 'bench',
+  summary: 'run benchmark suites (JSON with --json)',
+  usage: `usage: janela bench <${['all', ...Object.keys(SUITES)].join('|')}> [--json] [--quick]`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+      allowPositionals: true,
+    });
+    const which = positionals[0] ?? 'all';
+    const names = which === 'all' ? Object.keys(SUITES) : [which];
+    for (const n of names) if (!SUITES[n]) throw new UsageError(`unknown suite '${n}'`);
+    const reports: BenchReport[] = [];
+    for (const n of names) {
+      process.stderr.write(`janela bench: running ${n}…\n`);
+      const { run } = await SUITES[n]!();
+      const report = await run({ quick: values.quick });
+      reports.push(report);
+      if (!values.json) printHuman(report);
+    }
+    if (values.json) console.log(JSON.stringify(which === 'all' ? reports : reports[0], null, 2));
+    return 0;
+  },
+};
