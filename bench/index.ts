@@ -1,4 +1,6 @@
 /** Every benchmark suite, loaded on demand; `janela bench all` runs them in this order. */
 import type { BenchSuite } from './types.js';
 
-export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {};
+export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
+  context: () => import('./context.js'),
+};
