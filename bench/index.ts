@@ -2,5 +2,6 @@
 import type { BenchSuite } from './types.js';
 
 export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
+  cache: () => import('./cache.js'),
   context: () => import('./context.js'),
 };
