@@ -2,6 +2,7 @@
 import type { BenchSuite } from './types.js';
 
 export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
+  link: () => import('./link.js'),
   cache: () => import('./cache.js'),
   context: () => import('./context.js'),
 };

@@ -87,11 +87,52 @@ export async function buildVerilated(spec: VerilatorBuild): Promise<BuiltModel> 
   return p;
 }
 
-async function compile(spec: VerilatorBuild, key: string, hash: string): Promise<BuiltModel> {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Serialises builds of one key across processes (test workers, a CLI beside a test), so
+ * the second builder finds the first one's executable instead of compiling it again. The
+ * lock file holds the builder's pid; a lock left by a killed process is taken over.
+ */
+async function withBuildLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(cacheRoot(), { recursive: true });
+  const lock = join(cacheRoot(), `${key}.lock`);
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if (owner > 0 && !alive(owner)) await rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+function compile(spec: VerilatorBuild, key: string, hash: string): Promise<BuiltModel> {
   const dir = join(cacheRoot(), key);
   const executable = join(dir, 'obj', spec.name);
-  if (existsSync(executable)) return { executable, dir, hash, built: false };
+  if (existsSync(executable)) return Promise.resolve({ executable, dir, hash, built: false });
+  return withBuildLock(key, async () => {
+    if (existsSync(executable)) return { executable, dir, hash, built: false };
+    return compileUnlocked(spec, dir, executable, hash);
+  });
+}
 
+async function compileUnlocked(spec: VerilatorBuild, dir: string, executable: string, hash: string): Promise<BuiltModel> {
   // Build in a private folder and rename at the end, so another process never sees half a build.
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });

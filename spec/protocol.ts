@@ -8,19 +8,35 @@ import { MAX_PAGE } from './params.js';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Frame: SYNC · LEN · SEQ · OP|STATUS · PAYLOAD[LEN] · CRC16 (little-endian). */
+/** Frame: SYNC · LEN · SEQ · OP|STATUS · PAYLOAD[LEN] · CRC32 (little-endian). */
 export const REQUEST_SYNC = 0xa5;
 export const RESPONSE_SYNC = 0x5a;
 /** Bytes before the payload (sync, len, seq, op) and after it (crc). */
 export const FRAME_HEADER_BYTES = 4;
-export const FRAME_TRAILER_BYTES = 2;
+export const FRAME_TRAILER_BYTES = 4;
 /** Requests carry at most this many payload bytes; a longer LEN is a bad frame. */
 export const MAX_REQUEST_PAYLOAD = 15;
 /** Responses kept for replay (and so the most requests in flight); a power of two. */
 export const IN_FLIGHT = 4;
 
-/** CRC-16/IBM-3740 (a.k.a. CCITT-FALSE): poly 0x1021, init 0xFFFF, no reflection, xorout 0. */
-export const CRC = { width: 16, poly: 0x1021, init: 0xffff, check: 0x29b1 } as const;
+/**
+ * CRC-32C (Castagnoli, as in iSCSI and ext4): reflected in and out, so bytes are processed
+ * least significant bit first with the reflected polynomial. Chosen over CRC-16 because
+ * fault-injection runs (1 % drop + 1 % flip) let about one corrupted frame in 65 536 through a
+ * 16-bit check; and over CRC-32/IEEE because its Hamming distance stays 6 up to 5243 bits,
+ * beyond our longest frame (249 bytes).
+ */
+export const CRC = {
+  name: 'CRC-32C',
+  width: 32,
+  poly: 0x1edc6f41,
+  /** The polynomial bit-reversed, as the LSB-first update uses it. */
+  polyReflected: 0x82f63b78,
+  init: 0xffffffff,
+  xorout: 0xffffffff,
+  /** CRC of the ASCII bytes "123456789". */
+  check: 0xe3069283,
+} as const;
 
 /** A field of a payload. u40 and smaller are numbers; u64 is a bigint. */
 export type FieldType = 'u8' | 's8' | 'u16' | 'u32' | 'u40' | 'u64' | 'weights' | 'salience';

@@ -10,6 +10,10 @@ interface CommandEntry {
 
 /** Every subcommand: name → one line of help and its module. */
 const COMMANDS: Record<string, CommandEntry> = {
+  sim: {
+    summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
+    load: async () => (await import('./commands/sim.js')).sim,
+  },
   bench: { summary: 'run benchmark suites (JSON with --json)', load: async () => (await import('./commands/bench.js')).bench },
 };
 
