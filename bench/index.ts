@@ -4,5 +4,6 @@ import type { BenchSuite } from './types.js';
 export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   link: () => import('./link.js'),
   cache: () => import('./cache.js'),
+  tiers: () => import('./tiers.js'),
   context: () => import('./context.js'),
 };

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 /** Tool → Debian package and why janela needs it. Data, not branches. */
 export const SYSTEM_TOOLS = [
   { command: 'verilator', pkg: 'verilator', why: 'simulates the generated Verilog (the simulated board)', required: true },
-  { command: 'redis-server', pkg: 'redis-server', why: 'the shared storage backend and its tests', required: false },
+  { command: 'redis-server', pkg: 'redis-server', why: 'the shared storage backend and its tests', required: true },
 ];
 
 export function hasCommand(command) {

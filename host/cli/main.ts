@@ -14,6 +14,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
     load: async () => (await import('./commands/sim.js')).sim,
   },
+  memory: {
+    summary: 'inspect conversation memory tiers in files (list, show, health)',
+    load: async () => (await import('./commands/memory.js')).memoryCommand,
+  },
   bench: { summary: 'run benchmark suites (JSON with --json)', load: async () => (await import('./commands/bench.js')).bench },
 };
 
