@@ -3,6 +3,7 @@ import type { BenchSuite } from './types.js';
 
 export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   link: () => import('./link.js'),
+  build: () => import('./build.js'),
   cache: () => import('./cache.js'),
   tiers: () => import('./tiers.js'),
   context: () => import('./context.js'),

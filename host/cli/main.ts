@@ -14,6 +14,11 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
     load: async () => (await import('./commands/sim.js')).sim,
   },
+  build: {
+    summary: 'synthesise, place and route for a board (build/<board>/janela.bin + report.json)',
+    load: async () => (await import('./commands/build.js')).build,
+  },
+  flash: { summary: 'program a board with iceprog or openFPGALoader', load: async () => (await import('./commands/flash.js')).flash },
   memory: {
     summary: 'inspect conversation memory tiers in files (list, show, health)',
     load: async () => (await import('./commands/memory.js')).memoryCommand,
