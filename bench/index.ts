@@ -6,5 +6,6 @@ export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   build: () => import('./build.js'),
   cache: () => import('./cache.js'),
   tiers: () => import('./tiers.js'),
+  archive: () => import('./archive.js'),
   context: () => import('./context.js'),
 };

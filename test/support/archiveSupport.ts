@@ -1,0 +1,112 @@
+/** Helpers for the archive tests: NAB series, a BlobStore that crashes or corrupts on demand. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BlobStore, MemoryBlobStore } from '../../host/storage/blobStore.js';
+
+export const NAB_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'metrics', 'nab');
+
+export function nabAvailable(): boolean {
+  return existsSync(NAB_DIR) && readdirSync(NAB_DIR).some((f) => f.endsWith('.csv'));
+}
+
+export const NAB_SKIP_MESSAGE = `NAB data not found at ${NAB_DIR} (../shared/data/metrics/nab from the project root): skipping the tests on real series`;
+
+export interface Series {
+  readonly name: string;
+  readonly timestamps: number[];
+  readonly values: number[];
+}
+
+/** Every NAB series (CSV `timestamp,value`), timestamps as ms since the epoch (UTC). */
+export function loadNab(): Series[] {
+  return readdirSync(NAB_DIR)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()
+    .map((f) => {
+      const lines = readFileSync(join(NAB_DIR, f), 'utf8').trim().split('\n').slice(1);
+      const timestamps: number[] = [];
+      const values: number[] = [];
+      for (const l of lines) {
+        const [t, v] = l.split(',');
+        timestamps.push(Date.parse(`${t!.replace(' ', 'T')}Z`));
+        values.push(Number(v));
+      }
+      return { name: f.replace(/\.csv$/, ''), timestamps, values };
+    });
+}
+
+export class CrashError extends Error {
+  override readonly name = 'CrashError';
+}
+
+/**
+ * A BlobStore over a shared MemoryBlobStore ("the disk") that crashes: after `budget`
+ * successful writes (put or delete) every further write throws CrashError and changes
+ * nothing. Opening a new store over the same disk is a restart after the crash.
+ */
+export class CrashingBlobStore implements BlobStore {
+  writes = 0;
+  constructor(
+    readonly disk: MemoryBlobStore,
+    public budget = Number.POSITIVE_INFINITY,
+  ) {}
+
+  #write(): void {
+    if (this.writes >= this.budget) throw new CrashError(`crash after ${this.writes} writes`);
+    this.writes++;
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.disk.get(key);
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    this.#write();
+    await this.disk.put(key, bytes);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#write();
+    await this.disk.delete(key);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.disk.list(prefix);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Flips one bit of a stored blob, as storage rot would. */
+export async function flipBit(store: BlobStore, key: string, byteOffset: number, bit = 0): Promise<void> {
+  const b = await store.get(key);
+  if (!b) throw new Error(`no blob ${key}`);
+  const i = Math.min(b.length - 1, Math.max(0, byteOffset));
+  b[i] = b[i]! ^ (1 << bit);
+  await store.put(key, b);
+}
+
+/** A seeded PRNG (mulberry32) so synthetic data is reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Same bits, so NaN payloads and −0 count. */
+export function sameBits(a: number, b: number): boolean {
+  const x = new Float64Array([a, b]);
+  const u = new Uint32Array(x.buffer);
+  return u[0] === u[2] && u[1] === u[3];
+}
+
+/** A double from two 32-bit words (any bit pattern: NaN payloads, subnormals…). */
+export function fromBits(hi: number, lo: number): number {
+  const u = new Uint32Array([lo >>> 0, hi >>> 0]);
+  return new Float64Array(u.buffer)[0]!;
+}
