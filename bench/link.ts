@@ -8,15 +8,14 @@
  * gap the board leaves on a busy line does.
  */
 import { SerialPort } from 'serialport';
+import { encodeFrame } from '../host/protocol/frame.js';
 import { startSimulator, type Simulator, type SimulatorStats } from '../sim/launcher.js';
 import {
-  CRC,
   FRAME_HEADER_BYTES,
   FRAME_TRAILER_BYTES,
   IN_FLIGHT,
   NEUTRAL_SALIENCE,
   OPS,
-  REQUEST_SYNC,
   RESPONSE_SYNC,
   STATUS,
   parseCoreConfig,
@@ -24,19 +23,8 @@ import {
 } from '../spec/index.js';
 import { environment, type BenchReport, type BenchSuite } from './types.js';
 
-function crc16(bytes: readonly number[]): number {
-  let c: number = CRC.init;
-  for (const b of bytes) {
-    c ^= b << 8;
-    for (let k = 0; k < 8; k++) c = ((c << 1) ^ (c & 0x8000 ? CRC.poly : 0)) & 0xffff;
-  }
-  return c;
-}
-
-function requestFrame(seq: number, op: number, payload: readonly number[]): Buffer {
-  const body = [payload.length, seq & 0xff, op, ...payload];
-  const c = crc16(body);
-  return Buffer.from([REQUEST_SYNC, ...body, c & 0xff, c >> 8]);
+function requestFrame(seq: number, op: number, payload: readonly number[]): Uint8Array {
+  return encodeFrame('request', { seq, code: op, payload: Uint8Array.from(payload) });
 }
 
 const frameBytes = (payload: number) => FRAME_HEADER_BYTES + payload + FRAME_TRAILER_BYTES;

@@ -14,6 +14,7 @@ import type { FieldValue, FieldValues } from '../host/protocol/codec.js';
 import { decodeRequest, decodeResponse, encodeRequest, type OpRequests } from '../host/protocol/messages.js';
 import {
   FIELD_BYTES,
+  FRAME_TRAILER_BYTES,
   OPS,
   OP_NAMES,
   STATUS,
@@ -173,7 +174,7 @@ function frameLine(kind: FrameKind, bytes: Uint8Array): string {
 }
 
 function describeFrame(kind: FrameKind, f: Frame, op: OpName, bytes: Uint8Array): string[] {
-  const crc = `CRC ${bytesHex(bytes.subarray(-2))}`;
+  const crc = `CRC ${bytesHex(bytes.subarray(-FRAME_TRAILER_BYTES))}`;
   const head = `  ${kind === 'request' ? 'A5' : '5A'} · LEN ${hex(f.payload.length)} · SEQ ${hex(f.seq)} · ${kind === 'request' ? `OP ${hex(f.code)} (${OP_TITLES[op]})` : `STATUS ${hex(f.code)}`}`;
   if (kind === 'request') {
     const values = f.payload.length ? showValues(decodeRequest(op, f.payload)) : '';

@@ -24,7 +24,7 @@ export const IN_FLIGHT = 4;
  * least significant bit first with the reflected polynomial. Chosen over CRC-16 because
  * fault-injection runs (1 % drop + 1 % flip) let about one corrupted frame in 65 536 through a
  * 16-bit check; and over CRC-32/IEEE because its Hamming distance stays 6 up to 5243 bits,
- * beyond our longest frame (249 bytes).
+ * beyond our longest frame (250 bytes, 245 of them covered).
  */
 export const CRC = {
   name: 'CRC-32C',

@@ -121,7 +121,7 @@ describe('fault injection over the model link', () => {
 });
 
 async function checkStoredExactlyOnce(device: WindowsDevice, live: Map<bigint, number>, contentOf: Map<bigint, unknown>) {
-  // Small pages: a full page (248 bytes) gets through 2 % byte faults only once in ~150 tries.
+  // Small pages: a full page (250 bytes) gets through 2 % byte faults only once in ~150 tries.
   const stored = await device.recall({ pageSize: 3 });
   const handles = stored.map((r) => r.handle);
   expect(new Set(handles).size).toBe(handles.length);

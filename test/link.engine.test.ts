@@ -131,7 +131,7 @@ describe('frame engine: pipelining and back-pressure', () => {
     s.drain();
     const run = await runTb(tb, s);
     expect(run.responses.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
-    // Responses (15 bytes) are longer than requests (12): once the first answer starts,
+    // Responses (17 bytes) are longer than requests (14): once the first answer starts,
     // the transmitter always has the next byte ready, so stop bits are 10 bit times apart.
     const firstPipelined = run.responses[0]!.bytes.length;
     const gaps = run.txCycles.slice(firstPipelined + 1).map((c, i) => c - run.txCycles[firstPipelined + i]!);
@@ -266,7 +266,9 @@ describe('UART', () => {
 describe('LEDs', () => {
   it('shows activity, errors and the open-window count', async () => {
     const s = new Script().leds().send(request(0, SYNC)).drain().leds();
-    s.send([0xa5, 0x01, 0x01, 0x15, 0x00, 0x00, 0x00]).idle(25).leds();
+    const badCrc = request(1, OPS.count.code, [0]);
+    badCrc[badCrc.length - 1]! ^= 0x01;
+    s.send(badCrc).idle(25).leds();
     s.send(request(1, OPS.open.code)).send(request(2, OPS.open.code)).send(request(3, OPS.close.code)).drain().leds();
     const leds = (await runTb(tb, s)).leds;
     const open = (v: number) => v >> 2;

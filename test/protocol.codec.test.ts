@@ -1,13 +1,15 @@
-/** CRC, the layout-driven codec and the typed messages over it. */
+/** The frame CRC, the layout-driven codec and the typed messages over it. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16 } from '../host/protocol/crc.js';
+import { CRC_OF_NOTHING, frameCrc } from '../host/protocol/crc.js';
 import { CodecError, decodeLayout, encodeLayout, type FieldValue, type PayloadValues } from '../host/protocol/codec.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../host/protocol/messages.js';
 import {
   CRC,
   FIELD_BYTES,
   MAX_PAGE,
+  MAX_REQUEST_PAYLOAD,
+  MAX_RESPONSE_PAYLOAD,
   OPS,
   OP_NAMES,
   STATUS,
@@ -18,30 +20,99 @@ import {
   type StatusName,
 } from '../spec/index.js';
 
-describe('CRC-16/IBM-3740', () => {
-  it('has the check value 0x29B1 over "123456789"', () => {
-    expect(crc16(new TextEncoder().encode('123456789'))).toBe(0x29b1);
-    expect(CRC.check).toBe(0x29b1);
+/** A bit-reversed `width`-bit value. */
+function reflect(value: number, width: number): number {
+  let r = 0;
+  for (let i = 0; i < width; i++) r = ((r << 1) | ((value >>> i) & 1)) >>> 0;
+  return r;
+}
+
+/** The textbook bitwise CRC from the spec's normal (unreflected) polynomial, reflected in and out. */
+function bitwiseFromPoly(bytes: Uint8Array): number {
+  const poly = reflect(CRC.poly, CRC.width);
+  let c: number = CRC.init;
+  for (const byte of bytes) {
+    c ^= byte;
+    for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
+  }
+  return (c ^ CRC.xorout) >>> 0;
+}
+
+const flipBits = (bytes: Uint8Array, bits: Iterable<number>): Uint8Array => {
+  const out = bytes.slice();
+  for (const bit of bits) out[bit >> 3]! ^= 1 << (bit & 7);
+  return out;
+};
+
+/** The longest span the CRC covers: LEN, SEQ, status and the largest response payload. */
+const LONGEST_COVERED = 3 + MAX_RESPONSE_PAYLOAD;
+
+describe('frame CRC (CRC-32C / iSCSI)', () => {
+  it('is the standard CRC-32C: check value 0xE3069283 over "123456789"', () => {
+    expect(CRC).toMatchObject({ name: 'CRC-32C', width: 32, poly: 0x1edc6f41, init: 0xffffffff, xorout: 0xffffffff });
+    expect(CRC.check).toBe(0xe3069283);
+    expect(frameCrc(new TextEncoder().encode('123456789'))).toBe(CRC.check);
   });
 
-  it('is the initial value 0xFFFF over nothing and chains over split input', () => {
-    expect(crc16(new Uint8Array())).toBe(0xffff);
+  it('matches the iSCSI examples of RFC 3720 (B.4), whose CRC bytes are in wire order', () => {
+    const wire = (crc: number) => [0, 8, 16, 24].map((s) => (crc >>> s) & 0xff);
+    const ramp = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(wire(frameCrc(new Uint8Array(32)))).toEqual([0xaa, 0x36, 0x91, 0x8a]);
+    expect(wire(frameCrc(new Uint8Array(32).fill(0xff)))).toEqual([0x43, 0xab, 0xa8, 0x62]);
+    expect(wire(frameCrc(ramp))).toEqual([0x4e, 0x79, 0xdd, 0x46]);
+    expect(wire(frameCrc(ramp.slice().reverse()))).toEqual([0x5c, 0xdb, 0x3f, 0x11]);
+  });
+
+  it('agrees with the bitwise algorithm from the unreflected polynomial (spec fields agree)', () => {
+    expect(CRC.polyReflected).toBe(reflect(CRC.poly, CRC.width));
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(64), (bytes, cut) => {
-        const at = Math.min(cut, bytes.length);
-        expect(crc16(bytes.subarray(at), crc16(bytes.subarray(0, at)))).toBe(crc16(bytes));
+      fc.property(fc.uint8Array({ maxLength: LONGEST_COVERED }), (bytes) => {
+        expect(frameCrc(bytes)).toBe(bitwiseFromPoly(bytes));
       }),
     );
   });
 
-  it('detects every single-bit error', () => {
-    const bytes = new TextEncoder().encode('janela frame');
-    const good = crc16(bytes);
-    for (let bit = 0; bit < bytes.length * 8; bit++) {
-      const bad = bytes.slice();
-      bad[bit >> 3]! ^= 1 << (bit & 7);
-      expect(crc16(bad)).not.toBe(good);
-    }
+  it('is 0 over nothing (init = xorout) and chains over split input', () => {
+    expect(frameCrc(new Uint8Array())).toBe(0);
+    expect(CRC_OF_NOTHING).toBe(0);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(64), (bytes, cut) => {
+        const at = Math.min(cut, bytes.length);
+        expect(frameCrc(bytes.subarray(at), frameCrc(bytes.subarray(0, at)))).toBe(frameCrc(bytes));
+      }),
+    );
+  });
+
+  it('detects every single-bit error in the longest frame it covers', () => {
+    const bytes = Uint8Array.from({ length: LONGEST_COVERED }, (_, i) => (i * 37 + 11) & 0xff);
+    const good = frameCrc(bytes);
+    for (let bit = 0; bit < bytes.length * 8; bit++) expect(frameCrc(flipBits(bytes, [bit]))).not.toBe(good);
+  });
+
+  it('detects every two-bit error in a full request frame', () => {
+    const bytes = Uint8Array.from({ length: 3 + MAX_REQUEST_PAYLOAD }, (_, i) => (i * 91 + 5) & 0xff);
+    const good = frameCrc(bytes);
+    const bits = bytes.length * 8;
+    for (let a = 0; a < bits; a++) for (let b = a + 1; b < bits; b++) if (frameCrc(flipBits(bytes, [a, b])) === good) expect.fail(`bits ${a}, ${b}`);
+  });
+
+  it('detects any burst of up to 32 bits and any 3..5-bit error in the longest frame (Hamming distance 6)', () => {
+    const bits = LONGEST_COVERED * 8;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: LONGEST_COVERED, maxLength: LONGEST_COVERED }), fc.nat(bits - 1), fc.integer({ min: 1, max: 0xffffffff }), (bytes, at, pattern) => {
+        // A burst: `pattern` (nonzero) placed at bit `at`, clipped to the frame.
+        const flipped = [...Array(32).keys()].filter((k) => (pattern >>> k) & 1).map((k) => at + k).filter((b) => b < bits);
+        fc.pre(flipped.length > 0);
+        expect(frameCrc(flipBits(bytes, flipped))).not.toBe(frameCrc(bytes));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: LONGEST_COVERED, maxLength: LONGEST_COVERED }), fc.uniqueArray(fc.nat(bits - 1), { minLength: 3, maxLength: 5 }), (bytes, flipped) => {
+        expect(frameCrc(flipBits(bytes, flipped))).not.toBe(frameCrc(bytes));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,9 +1,9 @@
 /** Frame encoding and the streaming parser: chunking, resync over garbage, receiver rules. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16 } from '../host/protocol/crc.js';
+import { frameCrc } from '../host/protocol/crc.js';
 import { FrameParser, encodeFrame, type Frame, type FrameKind } from '../host/protocol/frame.js';
-import { MAX_REQUEST_PAYLOAD, MAX_RESPONSE_PAYLOAD } from '../spec/index.js';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, MAX_REQUEST_PAYLOAD, MAX_RESPONSE_PAYLOAD } from '../spec/index.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -31,11 +31,20 @@ function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 
 describe('encodeFrame', () => {
-  it('writes sync, LEN, SEQ, OP, payload and the CRC over LEN..payload, low byte first', () => {
+  it('writes sync, LEN, SEQ, OP, payload and the 4-byte CRC over LEN..payload, low byte first', () => {
     const bytes = encodeFrame('request', { seq: 7, code: 0x11, payload: Uint8Array.of(0x13, 0x00) });
-    const crc = crc16(Uint8Array.of(0x02, 0x07, 0x11, 0x13, 0x00));
-    expect(hex(bytes)).toBe('a5020711' + '1300' + hex(Uint8Array.of(crc & 0xff, crc >> 8)));
+    const crc = frameCrc(Uint8Array.of(0x02, 0x07, 0x11, 0x13, 0x00));
+    expect(FRAME_TRAILER_BYTES).toBe(4);
+    expect(hex(bytes)).toBe('a5020711' + '1300' + hex(Uint8Array.of(crc, crc >>> 8, crc >>> 16, crc >>> 24)));
     expect(encodeFrame('response', { seq: 7, code: 0, payload: new Uint8Array() })[0]).toBe(0x5a);
+  });
+
+  it('sizes every frame as header + payload + CRC', () => {
+    fc.assert(
+      fc.property(frameArb('response'), (f) => {
+        expect(encodeFrame('response', f)).toHaveLength(FRAME_HEADER_BYTES + f.payload.length + FRAME_TRAILER_BYTES);
+      }),
+    );
   });
 
   it('refuses payloads above the direction’s bound', () => {
@@ -93,6 +102,17 @@ describe('FrameParser', () => {
     parser.push(concat([Uint8Array.of(1, 2, 3), Uint8Array.of(0xa5, 16), bad]));
     expect(parser.stats).toMatchObject({ frames: 0, badLength: 1, badCrc: 1 });
     expect(parser.stats.skipped).toBeGreaterThanOrEqual(3);
+  });
+
+  it('checks every byte of the CRC', () => {
+    const good = encodeFrame('request', { seq: 3, code: 0x12, payload: Uint8Array.of(1, 2, 3) });
+    for (let k = 1; k <= FRAME_TRAILER_BYTES; k++) {
+      const bad = good.slice();
+      bad[bad.length - k]! ^= 0x80;
+      const parser = new FrameParser('request', { rescan: false });
+      expect(parser.push(bad), `CRC byte ${FRAME_TRAILER_BYTES - k}`).toEqual([]);
+      expect(parser.stats.badCrc).toBe(1);
+    }
   });
 
   describe('board receiver rules (no rescan)', () => {

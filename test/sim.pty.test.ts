@@ -5,7 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../sim/launcher.js';
-import { DEFAULT_WEIGHTS, MAX_PAGE, OPS, PROTOCOL_VERSION, STATUS, buildId, parseCoreConfig } from '../spec/index.js';
+import {
+  DEFAULT_WEIGHTS,
+  FRAME_HEADER_BYTES,
+  FRAME_TRAILER_BYTES,
+  INFO_LAYOUT,
+  MAX_PAGE,
+  OPS,
+  PROTOCOL_VERSION,
+  STATUS,
+  buildId,
+  layoutBytes,
+  parseCoreConfig,
+} from '../spec/index.js';
 import { ProtocolClient, frame } from './support/linkProtocolClient.js';
 
 const OK = STATUS.ok.code;
@@ -107,7 +119,7 @@ describe('simulator over its pty', () => {
     const junk = Array.from({ length: 3000 }, () => ((x = (x * 1103515245 + 12345) >>> 0), x >>> 24));
     await sendThenPause(junk);
     client.send(frame(0x77, OPS.sync.code));
-    // Junk could, once in 65536 tries, hold a frame with a good CRC; its answer comes first.
+    // Junk could, though hardly ever (1 in 2^32 per candidate frame), hold a frame with a good CRC; its answer comes first.
     let answer;
     do [answer] = await client.receive(1);
     while (answer!.seq !== 0x77);
@@ -136,8 +148,9 @@ describe('simulator over its pty', () => {
     await sync(9);
     const after = await sim.stats();
     expect(after.rxBytes - before.rxBytes).toBe(frame(9, 0).length);
-    expect(after.txBits - before.txBits).toBe(10 * (6 + 17));
-    expect(after.cycles - before.cycles).toBeGreaterThanOrEqual(10 * sim.bitCycles * (6 + 17));
+    const infoFrame = FRAME_HEADER_BYTES + layoutBytes(INFO_LAYOUT.fields) + FRAME_TRAILER_BYTES;
+    expect(after.txBits - before.txBits).toBe(10 * infoFrame);
+    expect(after.cycles - before.cycles).toBeGreaterThanOrEqual(10 * sim.bitCycles * infoFrame);
   });
 
   it('sleeps while idle: no CPU spent, simulated time stands still', async () => {

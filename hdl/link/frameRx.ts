@@ -1,8 +1,8 @@
 /** Request parser and request queue: janela_frame_rx. */
-import { IN_FLIGHT, MAX_REQUEST_PAYLOAD, REQUEST_SYNC } from '../../spec/index.js';
+import { FRAME_TRAILER_BYTES, IN_FLIGHT, MAX_REQUEST_PAYLOAD, REQUEST_SYNC } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
 import { BRAM_MODULE } from './bram.js';
-import { CRC16_MODULE, CRC_INIT_LITERAL } from './crc16.js';
+import { CRC_BITS, CRC_INDEX_BITS, CRC_INIT_LITERAL, CRC_LAST_INDEX_LITERAL, CRC_MODULE, CRC_XOROUT_LITERAL } from './crc.js';
 import { IDLE_TIMEOUT_BITS, QUEUE_INDEX_BITS, QUEUE_SLOT_BITS, REQUEST_LEN_BITS } from './params.js';
 
 export const FRAME_RX_MODULE = 'janela_frame_rx';
@@ -12,6 +12,10 @@ export const FRAME_RX_MODULE = 'janela_frame_rx';
  * MAX_REQUEST_PAYLOAD, check the CRC, drop a partial frame after IDLE_TIMEOUT_BITS idle
  * bit times, and queue good frames (IN_FLIGHT of them; one arriving at a full queue is
  * dropped). A byte with a framing error also ends the frame: it cannot be trusted.
+ *
+ * The CRC register runs over LEN, SEQ, OP and the payload; the CRC bytes that follow
+ * (little-endian) are collected and, at the last one, compared with the register after
+ * the final XOR.
  *
  * Payloads go straight into block RAM as they arrive, into the slot the frame will take;
  * the slot is claimed only if the CRC is good. Whether the queue has room is decided at
@@ -25,6 +29,7 @@ export function generateFrameRx(bitCycles: number): VerilogFile {
     BIT_CYCLES: bitCycles,
     IN_FLIGHT,
     MAX_REQUEST_PAYLOAD,
+    FRAME_TRAILER_BYTES,
     IDLE_TIMEOUT_BITS,
   })}
 \`default_nettype none
@@ -63,20 +68,23 @@ module ${FRAME_RX_MODULE} #(
     localparam [${countBits - 1}:0] QUEUE_SLOTS = ${lit(countBits, IN_FLIGHT)};
 
     localparam [2:0] S_HUNT = 3'd0, S_LEN = 3'd1, S_SEQ = 3'd2, S_OP = 3'd3,
-                     S_PAYLOAD = 3'd4, S_CRC_LO = 3'd5, S_CRC_HI = 3'd6;
+                     S_PAYLOAD = 3'd4, S_CRC = 3'd5;
+    localparam [${CRC_INDEX_BITS - 1}:0] CRC_LAST = ${CRC_LAST_INDEX_LITERAL};
+    localparam [${CRC_BITS - 1}:0] CRC_XOROUT = ${CRC_XOROUT_LITERAL};
 
     reg [2:0]  state;
     reg [${REQUEST_LEN_BITS - 1}:0]  frame_len;
     reg [7:0]  frame_seq;
     reg [7:0]  frame_op;
     reg [${QUEUE_INDEX_BITS - 1}:0]  payload_count;  // payload bytes received so far
-    reg [7:0]  crc_lo;
     reg        no_room;        // the queue was full at the sync byte: drop this frame
-    reg [15:0] crc;
+    reg [${CRC_BITS - 1}:0] crc;            // running over LEN..payload
+    reg [${CRC_INDEX_BITS - 1}:0]  crc_index;      // CRC byte being received, 0 = lowest
+    reg [${CRC_BITS - 9}:0] crc_received;   // the CRC bytes before the last, low byte lowest
     reg [IDLE_BITS-1:0] idle_count;
 
-    wire [15:0] crc_next;
-    ${CRC16_MODULE} crc_update (.crc_in(crc), .data(rx_data), .crc_out(crc_next));
+    wire [${CRC_BITS - 1}:0] crc_next;
+    ${CRC_MODULE} crc_update (.crc_in(crc), .data(rx_data), .crc_out(crc_next));
 
     // Queue: headers in registers, payloads in block RAM at {slot, byte}.
     reg [7:0] queue_seq [0:${IN_FLIGHT - 1}];
@@ -102,8 +110,10 @@ module ${FRAME_RX_MODULE} #(
         .read_data(payload_data)
     );
 
-    wire crc_ok = ({rx_data, crc_lo} == crc);
-    wire push = rx_valid && (state == S_CRC_HI) && crc_ok && !no_room;
+    // Meaningful at the last CRC byte, which is rx_data.
+    wire crc_last = (state == S_CRC) && (crc_index == CRC_LAST);
+    wire crc_ok = ({rx_data, crc_received} == (crc ^ CRC_XOROUT));
+    wire push = rx_valid && crc_last && crc_ok && !no_room;
     wire idle_expired = in_frame && rx_line_idle && (idle_count == IDLE_LAST);
 
     always @(posedge clk) begin
@@ -116,9 +126,10 @@ module ${FRAME_RX_MODULE} #(
             frame_seq <= 8'd0;
             frame_op <= 8'd0;
             payload_count <= ${lit(QUEUE_INDEX_BITS, 0)};
-            crc_lo <= 8'd0;
             no_room <= 1'b0;
             crc <= ${CRC_INIT_LITERAL};
+            crc_index <= ${lit(CRC_INDEX_BITS, 0)};
+            crc_received <= ${lit(CRC_BITS - 8, 0)};
             idle_count <= {IDLE_BITS{1'b0}};
         end else begin
             idle_count <= (in_frame && rx_line_idle) ? idle_count + 1'b1 : {IDLE_BITS{1'b0}};
@@ -148,26 +159,27 @@ module ${FRAME_RX_MODULE} #(
                         crc <= crc_next;
                     end
                     S_OP: begin
-                        state <= (frame_len == ${lit(REQUEST_LEN_BITS, 0)}) ? S_CRC_LO : S_PAYLOAD;
+                        state <= (frame_len == ${lit(REQUEST_LEN_BITS, 0)}) ? S_CRC : S_PAYLOAD;
                         frame_op <= rx_data;
                         payload_count <= ${lit(QUEUE_INDEX_BITS, 0)};
+                        crc_index <= ${lit(CRC_INDEX_BITS, 0)};
                         crc <= crc_next;
                     end
                     S_PAYLOAD: begin
-                        if (payload_count + 1'b1 == frame_len) state <= S_CRC_LO;
+                        if (payload_count + 1'b1 == frame_len) state <= S_CRC;
                         payload_count <= payload_count + 1'b1;
                         crc <= crc_next;
                     end
-                    S_CRC_LO: begin
-                        state <= S_CRC_HI;
-                        crc_lo <= rx_data;
-                    end
-                    S_CRC_HI: begin
-                        state <= S_HUNT;
-                        if (!crc_ok) frame_bad <= 1'b1;
-                        else if (no_room) frame_overflow <= 1'b1;
-                        else frame_good <= 1'b1;
-                    end
+                    S_CRC:
+                        if (!crc_last) begin
+                            crc_index <= crc_index + 1'b1;
+                            crc_received <= {rx_data, crc_received[${CRC_BITS - 9}:8]};
+                        end else begin
+                            state <= S_HUNT;
+                            if (!crc_ok) frame_bad <= 1'b1;
+                            else if (no_room) frame_overflow <= 1'b1;
+                            else frame_good <= 1'b1;
+                        end
                     default:
                         state <= S_HUNT;
                 endcase

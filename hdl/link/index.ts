@@ -2,7 +2,7 @@
 import type { CoreConfig } from '../../spec/index.js';
 import type { VerilogFile } from '../verilog.js';
 import { generateBram } from './bram.js';
-import { generateCrc16 } from './crc16.js';
+import { generateCrc } from './crc.js';
 import { generateEngine } from './engine.js';
 import { generateFrameRx } from './frameRx.js';
 import { generateLeds } from './leds.js';
@@ -22,7 +22,7 @@ export function generateLink(config: CoreConfig, options: { bitCycles?: number }
   return [
     generateUartRx(params.bitCycles),
     generateUartTx(params.bitCycles),
-    generateCrc16(),
+    generateCrc(),
     generateBram(),
     generateFrameRx(params.bitCycles),
     generateSequencer(params.ring),

@@ -1,7 +1,7 @@
 /** Response framing and transmission order: janela_tx_scheduler. */
-import { IN_FLIGHT, RESPONSE_SYNC, STATUS } from '../../spec/index.js';
+import { FRAME_TRAILER_BYTES, IN_FLIGHT, RESPONSE_SYNC, STATUS } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
-import { CRC16_MODULE, CRC_INIT_LITERAL } from './crc16.js';
+import { CRC_BITS, CRC_INDEX_BITS, CRC_INIT_LITERAL, CRC_LAST_INDEX_LITERAL, CRC_MODULE, CRC_XOROUT_LITERAL } from './crc.js';
 import { indexBits, type RingLayout } from './params.js';
 import { slotTable } from './sequencer.js';
 
@@ -13,7 +13,8 @@ export const JOB_QUEUE_DEPTH = IN_FLIGHT;
 /**
  * Sends answers in the order the sequencer decided them, from a job queue. A job either
  * names a RAM slot (status and payload stored there) or is a generated BadSequence
- * answer. The scheduler adds sync byte, LEN, SEQ and CRC, and prepares each next byte
+ * answer. The scheduler adds sync byte, LEN, SEQ and the CRC (over LEN, SEQ, status and
+ * payload; after the final XOR, low byte first), and prepares each next byte
  * while the UART shifts out the current one, so frames leave back to back. `slot_busy`
  * marks every slot a queued or sending job still reads: the sequencer does not overwrite
  * those.
@@ -30,6 +31,7 @@ export function generateTxScheduler(ring: RingLayout): VerilogFile {
   });
   const text = `${header(TX_SCHEDULER_MODULE, 'response framing, CRC and transmission order', {
     JOB_QUEUE_DEPTH: depth,
+    FRAME_TRAILER_BYTES,
     RING_BASE: ring.base,
   })}
 \`default_nettype none
@@ -61,7 +63,9 @@ module ${TX_SCHEDULER_MODULE} (
     localparam [7:0] BAD_SEQUENCE_LEN = 8'd1;
     localparam [${countW - 1}:0] DEPTH = ${lit(countW, depth)};
     localparam [1:0] T_IDLE = 2'd0, T_FETCH = 2'd1, T_SEND = 2'd2;
-    localparam [2:0] P_SYNC = 3'd0, P_LEN = 3'd1, P_SEQ = 3'd2, P_BODY = 3'd3, P_CRC_LO = 3'd4, P_CRC_HI = 3'd5;
+    localparam [2:0] P_SYNC = 3'd0, P_LEN = 3'd1, P_SEQ = 3'd2, P_BODY = 3'd3, P_CRC = 3'd4;
+    localparam [${CRC_INDEX_BITS - 1}:0] CRC_LAST = ${CRC_LAST_INDEX_LITERAL};
+    localparam [${CRC_BITS - 1}:0] CRC_XOROUT = ${CRC_XOROUT_LITERAL};
 
 ${slotTable(ring, 'base', '    ')}
 
@@ -86,7 +90,8 @@ ${slotTable(ring, 'base', '    ')}
     reg [7:0]  body_left;      // body bytes after the current one
     reg        body_first;     // the current body byte is the status
     reg [${addrW - 1}:0]  read_addr;
-    reg [15:0] crc;
+    reg [${CRC_BITS - 1}:0] crc;            // running over LEN..body; final in P_CRC
+    reg [${CRC_INDEX_BITS - 1}:0]  crc_index;      // CRC byte being sent, 0 = lowest
 
     wire sending = (state != T_IDLE);
     wire job_pop = (state == T_IDLE) && (job_count != ${lit(countW, 0)});
@@ -99,19 +104,22 @@ ${slotTable(ring, 'base', '    ')}
 
 ${busyTerms.join('\n')}
 
+    wire [${CRC_BITS - 1}:0] crc_final = crc ^ CRC_XOROUT;
+    wire crc_last = (crc_index == CRC_LAST);
+
     always @* begin
         case (phase)
-            P_SYNC:   tx_data = SYNC_BYTE;
-            P_LEN:    tx_data = cur_generated ? BAD_SEQUENCE_LEN : cur_word;
-            P_SEQ:    tx_data = cur_seq;
-            P_BODY:   tx_data = !cur_generated ? ring_data : body_first ? BAD_SEQUENCE : cur_word;
-            P_CRC_LO: tx_data = crc[7:0];
-            default:  tx_data = crc[15:8];
+            P_SYNC:  tx_data = SYNC_BYTE;
+            P_LEN:   tx_data = cur_generated ? BAD_SEQUENCE_LEN : cur_word;
+            P_SEQ:   tx_data = cur_seq;
+            P_BODY:  tx_data = !cur_generated ? ring_data : body_first ? BAD_SEQUENCE : cur_word;
+            P_CRC:   tx_data = crc_final[{crc_index, 3'b000} +: 8];
+            default: tx_data = 8'h00;
         endcase
     end
 
-    wire [15:0] crc_next;
-    ${CRC16_MODULE} crc_update (.crc_in(crc), .data(tx_data), .crc_out(crc_next));
+    wire [${CRC_BITS - 1}:0] crc_next;
+    ${CRC_MODULE} crc_update (.crc_in(crc), .data(tx_data), .crc_out(crc_next));
     wire covered_by_crc = (phase == P_LEN) || (phase == P_SEQ) || (phase == P_BODY);
 
     always @(posedge clk) begin
@@ -126,6 +134,7 @@ ${busyTerms.join('\n')}
             body_first <= 1'b0;
             read_addr <= ${lit(addrW, 0)};
             crc <= ${CRC_INIT_LITERAL};
+            crc_index <= ${lit(CRC_INDEX_BITS, 0)};
         end else begin
             case (state)
                 T_IDLE:
@@ -146,7 +155,7 @@ ${busyTerms.join('\n')}
                 T_SEND:
                     if (tx_ready) begin
                         if (covered_by_crc) crc <= crc_next;
-                        state <= (phase == P_CRC_HI) ? T_IDLE : T_FETCH;
+                        state <= (phase == P_CRC && crc_last) ? T_IDLE : T_FETCH;
                         case (phase)
                             P_SYNC: phase <= P_LEN;
                             P_LEN:  phase <= P_SEQ;
@@ -154,11 +163,15 @@ ${busyTerms.join('\n')}
                             P_BODY: begin
                                 read_addr <= read_addr + 1'b1;
                                 body_first <= 1'b0;
-                                if (body_left == 8'd0) phase <= P_CRC_LO;
-                                else body_left <= body_left - 8'd1;
+                                if (body_left == 8'd0) begin
+                                    phase <= P_CRC;
+                                    crc_index <= ${lit(CRC_INDEX_BITS, 0)};
+                                end else body_left <= body_left - 8'd1;
                             end
-                            P_CRC_LO: phase <= P_CRC_HI;
-                            default:  phase <= P_SYNC;
+                            P_CRC:
+                                if (crc_last) phase <= P_SYNC;
+                                else crc_index <= crc_index + 1'b1;
+                            default: phase <= P_SYNC;
                         endcase
                     end
                 default:

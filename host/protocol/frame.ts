@@ -1,5 +1,5 @@
 /**
- * Frames: SYNC · LEN · SEQ · OP|STATUS · PAYLOAD[LEN] · CRC16 (LE, over LEN..PAYLOAD).
+ * Frames: SYNC · LEN · SEQ · OP|STATUS · PAYLOAD[LEN] · CRC (FRAME_TRAILER_BYTES, LE, over LEN..PAYLOAD).
  * The parser serves both directions: the board's receiver (no rescan: a bad frame's bytes
  * are gone, as in hardware) and the host's (rescan: hunting restarts at the byte after a bad
  * frame's sync byte, so a stray sync byte in garbage cannot swallow the good frame behind it).
@@ -12,7 +12,7 @@ import {
   REQUEST_SYNC,
   RESPONSE_SYNC,
 } from '../../spec/index.js';
-import { crc16 } from './crc.js';
+import { frameCrc } from './crc.js';
 
 export type FrameKind = 'request' | 'response';
 
@@ -28,6 +28,18 @@ export const FRAME_KINDS: Record<FrameKind, { sync: number; maxPayload: number }
   response: { sync: RESPONSE_SYNC, maxPayload: MAX_RESPONSE_PAYLOAD },
 };
 
+/** Writes a CRC little-endian into FRAME_TRAILER_BYTES bytes at `at`. */
+function writeCrc(bytes: Uint8Array, at: number, crc: number): void {
+  for (let k = 0; k < FRAME_TRAILER_BYTES; k++) bytes[at + k] = (crc >>> (8 * k)) & 0xff;
+}
+
+/** Reads the little-endian CRC of FRAME_TRAILER_BYTES bytes at `at`. */
+function readCrc(bytes: Uint8Array, at: number): number {
+  let crc = 0;
+  for (let k = FRAME_TRAILER_BYTES - 1; k >= 0; k--) crc = ((crc << 8) | bytes[at + k]!) >>> 0;
+  return crc;
+}
+
 export function encodeFrame(kind: FrameKind, frame: Frame): Uint8Array {
   const { sync, maxPayload } = FRAME_KINDS[kind];
   const len = frame.payload.length;
@@ -35,9 +47,7 @@ export function encodeFrame(kind: FrameKind, frame: Frame): Uint8Array {
   const bytes = new Uint8Array(FRAME_HEADER_BYTES + len + FRAME_TRAILER_BYTES);
   bytes.set([sync, len, frame.seq & 0xff, frame.code & 0xff]);
   bytes.set(frame.payload, FRAME_HEADER_BYTES);
-  const crc = crc16(bytes, undefined, 1, FRAME_HEADER_BYTES + len);
-  bytes[FRAME_HEADER_BYTES + len] = crc & 0xff;
-  bytes[FRAME_HEADER_BYTES + len + 1] = crc >> 8;
+  writeCrc(bytes, FRAME_HEADER_BYTES + len, frameCrc(bytes.subarray(1, FRAME_HEADER_BYTES + len)));
   return bytes;
 }
 
@@ -131,14 +141,13 @@ export class FrameParser {
         continue;
       }
       const crcAt = start + FRAME_HEADER_BYTES + len;
-      const crc = data[crcAt]! | (data[crcAt + 1]! << 8);
-      if (crc16(data, undefined, start + 1, crcAt) !== crc) {
+      if (frameCrc(data.subarray(start + 1, crcAt)) !== readCrc(data, crcAt)) {
         this.stats.badCrc += 1;
         at = start + (this.#rescan ? 1 : total);
         continue;
       }
       this.stats.frames += 1;
-      frames.push({ seq: data[start + 2]!, code: data[start + 3]!, payload: data.slice(start + 4, crcAt) });
+      frames.push({ seq: data[start + 2]!, code: data[start + 3]!, payload: data.slice(start + FRAME_HEADER_BYTES, crcAt) });
       at = start + total;
     }
   }

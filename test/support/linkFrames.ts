@@ -1,20 +1,27 @@
 /** Frame helpers for the link tests: encode requests, split a byte stream into responses. */
-import { CRC, REQUEST_SYNC, RESPONSE_SYNC } from '../../spec/index.js';
+import { CRC, FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, REQUEST_SYNC, RESPONSE_SYNC } from '../../spec/index.js';
 
-/** CRC-16 with the spec's parameters, bit by bit (the slow, obvious way). */
-export function crc16(bytes: Iterable<number>): number {
+/**
+ * The frame CRC with the spec's parameters, bit by bit (the slow, obvious way, independent of
+ * the host's table): reflected, so each byte enters the low end and the register shifts right.
+ */
+export function bitwiseCrc(bytes: Iterable<number>): number {
   let crc: number = CRC.init;
   for (const byte of bytes) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ CRC.poly) & 0xffff : (crc << 1) & 0xffff;
+    crc ^= byte;
+    for (let i = 0; i < 8; i++) crc = crc & 1 ? (crc >>> 1) ^ CRC.polyReflected : crc >>> 1;
   }
-  return crc;
+  return (crc ^ CRC.xorout) >>> 0;
+}
+
+/** A CRC as it goes on the wire: FRAME_TRAILER_BYTES bytes, low byte first. */
+export function crcBytes(crc: number): number[] {
+  return Array.from({ length: FRAME_TRAILER_BYTES }, (_, k) => (crc >>> (8 * k)) & 0xff);
 }
 
 export function request(seq: number, op: number, payload: readonly number[] = []): number[] {
   const body = [payload.length, seq & 0xff, op, ...payload];
-  const crc = crc16(body);
-  return [REQUEST_SYNC, ...body, crc & 0xff, crc >> 8];
+  return [REQUEST_SYNC, ...body, ...crcBytes(bitwiseCrc(body))];
 }
 
 export interface Response {
@@ -35,13 +42,15 @@ export function parseResponses(bytes: readonly number[]): Response[] {
   while (i < bytes.length) {
     if (bytes[i] !== RESPONSE_SYNC) throw new Error(`byte ${i}: expected sync 5a, got ${bytes[i]?.toString(16)}`);
     const len = bytes[i + 1];
-    if (len === undefined || i + 6 + len > bytes.length) throw new Error(`byte ${i}: truncated response`);
-    const frame = bytes.slice(i, i + 6 + len);
-    const crc = crc16(frame.slice(1, 4 + len));
-    const got = frame[4 + len]! | (frame[5 + len]! << 8);
-    if (crc !== got) throw new Error(`byte ${i}: bad CRC ${got.toString(16)} (want ${crc.toString(16)})`);
-    out.push({ seq: frame[2]!, status: frame[3]!, payload: frame.slice(4, 4 + len), bytes: frame });
-    i += 6 + len;
+    const end = FRAME_HEADER_BYTES + (len ?? 0);
+    const size = end + FRAME_TRAILER_BYTES;
+    if (len === undefined || i + size > bytes.length) throw new Error(`byte ${i}: truncated response`);
+    const frame = bytes.slice(i, i + size);
+    const want = crcBytes(bitwiseCrc(frame.slice(1, end)));
+    const got = frame.slice(end);
+    if (hex(got) !== hex(want)) throw new Error(`byte ${i}: bad CRC ${hex(got)} (want ${hex(want)})`);
+    out.push({ seq: frame[2]!, status: frame[3]!, payload: frame.slice(FRAME_HEADER_BYTES, end), bytes: frame });
+    i += size;
   }
   return out;
 }

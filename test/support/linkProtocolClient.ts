@@ -1,34 +1,47 @@
 /**
  * A janela client written from docs/protocol.md alone: no import from spec/ or host/, its
  * own CRC, raw bytes. If the board and this client agree, the document is enough to talk
- * to the board.
+ * to the board. This file is the line and the frames; linkProtocolClientOps.ts encodes and
+ * decodes the operations' payloads.
  */
 import { SerialPort } from 'serialport';
 
-// docs/protocol.md, "Frames".
+// docs/protocol.md, "Frames": A5|5A LEN SEQ OP|STATUS PAYLOAD[LEN] CRC_0 CRC_1 CRC_2 CRC_3.
 export const REQUEST_SYNC = 0xa5;
 export const RESPONSE_SYNC = 0x5a;
 export const MAX_REQUEST_LEN = 15;
 export const MAX_RESPONSE_LEN = 242;
+/** Sync, LEN, SEQ, OP|STATUS. */
+export const HEADER_BYTES = 4;
+export const CRC_BYTES = 4;
 // docs/protocol.md, "Sequence numbers": SYNC is OP 00; BadSequence is status 07.
 export const OP_SYNC = 0x00;
 export const STATUS_BAD_SEQUENCE = 0x07;
 
-/** CRC-16/IBM-3740: poly 0x1021, init 0xFFFF, MSB first, no final xor. */
+// docs/protocol.md, "CRC": CRC-32C, reflected in and out, polynomial 0x82F63B78 in its
+// bit-reversed form, initial value and final XOR 0xFFFFFFFF; the C reference, in TypeScript.
+const CRC_TABLE = Array.from({ length: 256 }, (_, b) => {
+  let c = b;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32C of `bytes` (pass LEN SEQ OP|STATUS PAYLOAD). */
 export function crc(bytes: readonly number[]): number {
-  let c = 0xffff;
-  for (const b of bytes) {
-    c ^= b << 8;
-    for (let k = 0; k < 8; k++) c = ((c << 1) ^ (c & 0x8000 ? 0x1021 : 0)) & 0xffff;
-  }
-  return c;
+  let c = 0xffffffff;
+  for (const b of bytes) c = (c >>> 8) ^ CRC_TABLE[(c ^ b) & 0xff]!;
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** The CRC as sent: CRC_0 (least significant) first. */
+export function crcBytes(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24];
 }
 
 export function frame(seq: number, op: number, payload: readonly number[] = []): Buffer {
   if (payload.length > MAX_REQUEST_LEN) throw new Error('payload too long');
   const body = [payload.length, seq & 0xff, op, ...payload];
-  const c = crc(body);
-  return Buffer.from([REQUEST_SYNC, ...body, c & 0xff, c >> 8]);
+  return Buffer.from([REQUEST_SYNC, ...body, ...crcBytes(crc(body))]);
 }
 
 export interface Answer {
@@ -73,15 +86,15 @@ export class ProtocolClient {
         this.buffer.shift();
         continue;
       }
-      if (this.buffer.length < len + 6) return;
-      const raw = this.buffer.slice(0, len + 6);
-      const got = raw[len + 4]! | (raw[len + 5]! << 8);
-      if (got !== crc(raw.slice(1, len + 4))) {
+      const end = HEADER_BYTES + len;
+      if (this.buffer.length < end + CRC_BYTES) return;
+      const raw = this.buffer.slice(0, end + CRC_BYTES);
+      if (crcBytes(crc(raw.slice(1, end))).some((b, k) => raw[end + k] !== b)) {
         this.buffer.shift();
         continue;
       }
-      this.buffer.splice(0, len + 6);
-      this.answers.push({ seq: raw[2]!, status: raw[3]!, payload: raw.slice(4, 4 + len), raw });
+      this.buffer.splice(0, raw.length);
+      this.answers.push({ seq: raw[2]!, status: raw[3]!, payload: raw.slice(HEADER_BYTES, end), raw });
     }
   }
 
