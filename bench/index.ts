@@ -7,5 +7,6 @@ export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   cache: () => import('./cache.js'),
   tiers: () => import('./tiers.js'),
   archive: () => import('./archive.js'),
+  soak: () => import('./soak.js'),
   context: () => import('./context.js'),
 };

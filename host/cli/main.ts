@@ -10,6 +10,18 @@ interface CommandEntry {
 
 /** Every subcommand: name → one line of help and its module. */
 const COMMANDS: Record<string, CommandEntry> = {
+  demo: {
+    summary: 'an agent-like session through every tier, on the simulated board (npm start)',
+    load: async () => (await import('./commands/demo.js')).demo,
+  },
+  stats: {
+    summary: 'print what a memory holds: tiers, archives, memory per component',
+    load: async () => (await import('./commands/stats.js')).stats,
+  },
+  serve: {
+    summary: 'open a memory and serve its Prometheus metrics on 127.0.0.1',
+    load: async () => (await import('./commands/serve.js')).serve,
+  },
   sim: {
     summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
     load: async () => (await import('./commands/sim.js')).sim,
