@@ -2,6 +2,7 @@
 import type { BenchSuite } from './types.js';
 
 export const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
+  core: () => import('./core.js'),
   link: () => import('./link.js'),
   build: () => import('./build.js'),
   cache: () => import('./cache.js'),

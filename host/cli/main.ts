@@ -22,6 +22,12 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'open a memory and serve its Prometheus metrics on 127.0.0.1',
     load: async () => (await import('./commands/serve.js')).serve,
   },
+  gen: { summary: 'write the Verilog of the design for a config', load: async () => (await import('./commands/gen.js')).gen },
+  lint: { summary: 'verilator --lint-only -Wall on the generated design', load: async () => (await import('./commands/lint.js')).lint },
+  prove: {
+    summary: 'prove the core invariants with Yosys (sat -tempinduct)',
+    load: async () => (await import('./commands/prove.js')).prove,
+  },
   sim: {
     summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
     load: async () => (await import('./commands/sim.js')).sim,

@@ -1,34 +1,15 @@
 /** `janela build --board B [--config FILE] [--json]`: bitstream and report for one board. */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type Board, boardConfig, boardNames, getBoard } from '../../../constraints/boards.js';
 import { TimingError } from '../../../hdl/build/errors.js';
 import { type BuildResult, buildBoard } from '../../../hdl/build/flow.js';
 import type { BuildReport } from '../../../hdl/build/report.js';
 import type { VerilogFile } from '../../../hdl/verilog.js';
-import type { CoreConfig, CoreConfigInput } from '../../../spec/params.js';
+import type { CoreConfig } from '../../../spec/params.js';
 import { type Command, UsageError } from '../command.js';
+import { readConfigFile } from '../configFile.js';
 
-/** The config file is missing, unreadable or not a JSON object. */
-export class ConfigFileError extends Error {
-  override readonly name = 'ConfigFileError';
-}
-
-export async function readConfigFile(path: string): Promise<CoreConfigInput> {
-  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new ConfigFileError(`cannot read config file ${path}: ${e.code ?? e.message}`);
-  });
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigFileError(`config file ${path} is not JSON: ${(e as Error).message}`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigFileError(`config file ${path} must hold a JSON object of core parameters`);
-  }
-  return value as CoreConfigInput;
-}
+export { ConfigFileError } from '../configFile.js';
 
 /** The real design: hdl/top.ts's generateTop. */
 async function generateJanela(config: CoreConfig): Promise<VerilogFile[]> {

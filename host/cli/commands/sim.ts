@@ -1,8 +1,8 @@
 /** `janela sim`: runs the simulated board and serves it on a pty until SIGINT/SIGTERM. */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startSimulator, type SimulatorOptions } from '../../../sim/launcher.js';
 import { type Command, UsageError } from '../command.js';
+import { readConfigFile } from '../configFile.js';
 
 const USAGE = `usage: janela sim [--config FILE] [--bit-cycles N] [--drop P] [--flip P] [--seed S] [--trace FILE]
 
@@ -24,21 +24,6 @@ function number(name: string, text: string | undefined, integer: boolean): numbe
     throw new UsageError(`--${name} takes ${integer ? 'an integer' : 'a number'}, got '${text}'`);
   }
   return value;
-}
-
-async function readConfig(path: string | undefined): Promise<unknown> {
-  if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --config ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--config ${path} is not JSON: ${(err as Error).message}`);
-  }
 }
 
 export const sim: Command = {
@@ -64,7 +49,7 @@ export const sim: Command = {
       throw new UsageError((err as Error).message);
     }
     const options: SimulatorOptions = {
-      config: (await readConfig(values.config)) as SimulatorOptions['config'],
+      config: values.config === undefined ? undefined : await readConfigFile(values.config),
       bitCycles: number('bit-cycles', values['bit-cycles'], true),
       drop: number('drop', values.drop, false),
       flip: number('flip', values.flip, false),

@@ -1,0 +1,2 @@
+/** Formal proofs of the core: see prove.ts. */
+export * from './prove.js';
