@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { CORE_TOP, MODULES, generateCore } from '../hdl/core/index.js';
 import { lintCore, lintVerilog } from '../hdl/lint.js';
 import { gen } from '../host/cli/commands/gen.js';
 import { lint } from '../host/cli/commands/lint.js';
+import { TOP_MODULE, generateTop } from '../hdl/top.js';
 import { ConfigError, GENERATOR_VERSION, MAX_CAPACITY, MAX_SLOTS, parseCoreConfig, type CoreConfigInput } from '../spec/index.js';
 
 const LINT_CONFIGS: CoreConfigInput[] = [
@@ -121,7 +122,12 @@ describe('janela gen / lint commands', () => {
       await writeFile(good, JSON.stringify({ maxWindows: 5, capacity: 16, quota: 4 }));
       const out = join(dir, 'out');
       expect(await gen.run(['--out', out, '--config', good])).toBe(0);
-      expect((await readdir(out)).sort()).toEqual(Object.values(MODULES).map((m) => `${m}.v`).sort());
+      // The whole design: every core module, the link and the top, byte for byte as generated.
+      const written = (await readdir(out)).sort();
+      const expected = generateTop(parseCoreConfig({ maxWindows: 5, capacity: 16, quota: 4 }));
+      expect(written).toEqual(expected.map((f) => f.name).sort());
+      expect(written).toEqual(expect.arrayContaining([...Object.values(MODULES).map((m) => `${m}.v`), `${TOP_MODULE}.v`]));
+      for (const f of expected) expect(await readFile(join(out, f.name), 'utf8')).toBe(f.text);
 
       const bad = join(dir, 'bad.json');
       await writeFile(bad, JSON.stringify({ maxWindows: 5, quota: 100, capacity: 16 }));
