@@ -4,18 +4,19 @@
  * ../shared/data/metrics/nab and on synthetic metrics streams; state retrieval latency of the
  * ConsciousnessStateStore; cleanup time of full archives.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants as zc } from 'node:zlib';
 import { type FieldSpec, type Value, decodeBlock, decodeGorillaSeries, encodeBlockReport, encodeGorillaSeries } from '../host/archive/codec/index.js';
 import { EmotionManager } from '../host/archive/emotionManager.js';
 import { type MetricRecord, MetricsStore } from '../host/archive/metricsStore.js';
 import { ConsciousnessStateStore } from '../host/archive/stateStore.js';
 import { MemoryBlobStore } from '../host/storage/blobStore.js';
+import { seededRandom } from '../host/util/random.js';
+import { NAB_DIR, loadNab as loadNabSeries } from '../test/support/archiveSupport.js';
+import { percentile } from './support/percentile.js';
 import { type BenchReport, type BenchSuite, environment } from './types.js';
 
-const NAB_DIR = join(import.meta.dirname, '..', '..', 'shared', 'data', 'metrics', 'nab');
 const GOAL_RATIO = 0.67;
 
 interface Table {
@@ -187,36 +188,12 @@ function benchTable(t: Table, blockRecords: readonly number[], reps: number): Re
 
 function loadNab(): Table[] {
   if (!existsSync(NAB_DIR)) return [];
-  return readdirSync(NAB_DIR)
-    .filter((f) => f.endsWith('.csv'))
-    .sort()
-    .map((f) => {
-      const lines = readFileSync(join(NAB_DIR, f), 'utf8').trim().split('\n').slice(1);
-      const timestamps: number[] = [];
-      const values: number[] = [];
-      for (const l of lines) {
-        const [t, v] = l.split(',');
-        timestamps.push(Date.parse(`${t!.replace(' ', 'T')}Z`));
-        values.push(Number(v));
-      }
-      return {
-        name: f.replace(/\.csv$/, ''),
-        timestamps,
-        columns: [{ name: 'value', values }],
-        json: () => JSON.stringify(timestamps.map((t, i) => ({ timestamp: t, value: values[i] }))),
-      };
-    });
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return loadNabSeries().map(({ name, timestamps, values }) => ({
+    name,
+    timestamps,
+    columns: [{ name: 'value', values }],
+    json: () => JSON.stringify(timestamps.map((t, i) => ({ timestamp: t, value: values[i] }))),
+  }));
 }
 
 function gauss(r: () => number): number {
@@ -232,7 +209,7 @@ export type SyntheticKind = 'slow' | 'step' | 'noisy' | 'noisy-full-precision';
  * 'noisy-full-precision' stream, whose values are raw doubles (the limit case).
  */
 export function syntheticMetrics(kind: SyntheticKind, n: number, seed = 1): MetricRecord[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const foci = ['task', 'user', 'memory', 'self', 'environment', 'plan'];
   const round = (x: number, d: number) => (kind === 'noisy-full-precision' ? x : Math.round(x * 10 ** d) / 10 ** d);
   const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
@@ -289,14 +266,10 @@ function metricsTable(name: string, recs: MetricRecord[]): Table {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function stateRetrieval(quick: boolean): Promise<Record<string, unknown>> {
   const c = { now: 1_700_000_000_000 };
   const store = await ConsciousnessStateStore.open(new MemoryBlobStore(), { hotMs: 60_000, warmMs: 600_000, coldBlockStates: 64, cacheBlocks: 8 }, { clock: () => c.now });
-  const r = rng(42);
+  const r = seededRandom(42);
   const n = quick ? 2000 : 10_000;
   for (let i = 0; i < n; i++) {
     c.now += 1000;
@@ -335,10 +308,10 @@ async function stateRetrieval(quick: boolean): Promise<Record<string, unknown>> 
     states: n,
     tiers: s.tiers,
     coldCompressionRatioVsJson: s.compressionRatio,
-    getByVersion: { count: gets, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.at(-1) },
+    getByVersion: { count: gets, p50Ms: percentile(lat, 0.5), p99Ms: percentile(lat, 0.99), maxMs: lat.at(-1) },
     /** CPU time of the process during each get: what the wall time would be without preemption. */
-    getByVersionCpu: { p50Ms: percentile(cpu, 50), p99Ms: percentile(cpu, 99) },
-    getByTime: { count: byTime.length, p50Ms: percentile(byTime, 50), p99Ms: percentile(byTime, 99), maxMs: byTime.at(-1) },
+    getByVersionCpu: { p50Ms: percentile(cpu, 0.5), p99Ms: percentile(cpu, 0.99) },
+    getByTime: { count: byTime.length, p50Ms: percentile(byTime, 0.5), p99Ms: percentile(byTime, 0.99), maxMs: byTime.at(-1) },
     access: store.stats().access,
   };
 }
@@ -373,7 +346,7 @@ async function metricsCleanup(quick: boolean): Promise<Record<string, unknown>> 
 async function emotionCleanup(quick: boolean): Promise<Record<string, unknown>> {
   const max = quick ? 64 << 10 : 512 << 10;
   const m = await EmotionManager.open(new MemoryBlobStore(), { maxArchivedBytes: max, cleanupThreshold: 0.8 });
-  const r = rng(9);
+  const r = seededRandom(9);
   let i = 0;
   while (m.stats().cleanup.runs === 0) {
     await m.setEmotion({ valence: Math.round((2 * r() - 1) * 1000) / 1000, arousal: Math.round(r() * 1000) / 1000, label: ['joy', 'calm', 'fear', 'anger'][i % 4]!, timestamp: 1_700_000_000_000 + i * 1000 });

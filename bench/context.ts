@@ -7,17 +7,9 @@ import { ContextTracker } from '../host/context/tracker.js';
 import { TokenCounter } from '../host/context/tokens.js';
 import type { Message } from '../host/context/messages.js';
 import { Redactor } from '../host/protect/redact.js';
+import { seededRandom } from '../host/util/random.js';
+import { percentile } from './support/percentile.js';
 import { environment, type BenchReport, type BenchSuite } from './types.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
 
 function message(i: number, r: () => number): Message {
   const role: Message['role'] = i % 2 === 0 ? 'user' : r() < 0.2 ? 'tool' : 'assistant';
@@ -31,7 +23,7 @@ const SYLLABLES = 'ka ri mo te lu sa ne vo pi da gre str ion al en ta or ex qu p
 const COMMON = 'the of and to a in is that for it as with was on be by this are from at or not have'.split(' ');
 /** 5 000 pseudo-words drawn with a Zipf-like law plus common words: text the BPE merge cache cannot make trivial. */
 const VOCAB: string[] = (() => {
-  const r = rng(99);
+  const r = seededRandom(99);
   const v: string[] = [];
   for (let i = 0; i < 5000; i++) {
     const n = 1 + Math.floor(r() * 4);
@@ -48,16 +40,12 @@ function word(r: () => number): string {
 }
 
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-}
-
 export const run: BenchSuite = async (options) => {
   const quick = options.quick ?? false;
   const counter = await TokenCounter.create({ encoding: 'o200k_base', cacheCapacity: 1000 });
 
   // 1. Token counting throughput (cache misses: every text distinct).
-  const r = rng(42);
+  const r = seededRandom(42);
   const texts = Array.from({ length: quick ? 2000 : 20000 }, (_, i) => message(i, r).content);
   let tokens = 0;
   const t0 = performance.now();
@@ -81,13 +69,13 @@ export const run: BenchSuite = async (options) => {
   });
   // Warm-up (JIT, the BPE merge cache) on a separate session, closed before measuring.
   tracker.open('warmup');
-  const rw = rng(3);
+  const rw = seededRandom(3);
   for (let i = 0; i < 3000; i++) tracker.append('warmup', message(i, rw));
   tracker.close('warmup');
   await tracker.flush();
   folded = 0;
   tracker.open('bench', { systemPrompt: 'You are an agent with janela memory.' });
-  const r2 = rng(7);
+  const r2 = seededRandom(7);
   const msgs: Message[] = Array.from({ length: total }, (_, i) => message(i, r2));
   const lat = new Float64Array(total);
   for (let i = 0; i < total; i++) {

@@ -13,6 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMemory, type ContextSession, type Conversation, type MemoryCleanupReport } from '../host/memory/index.js';
+import { seededRandom } from '../host/util/random.js';
+import { percentile } from './support/percentile.js';
 import { environment, type BenchReport, type BenchSuite } from './types.js';
 
 type Op = 'append' | 'remember' | 'recall' | 'cache' | 'prompt' | 'metric' | 'emotion' | 'state';
@@ -33,24 +35,12 @@ const THRESHOLD = 1536 * 1024;
 
 const WORDS = 'plan route train hotel museum budget deploy latency pool canary rollback recipe saffron guests allergy window memory board salience'.split(' ');
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
-
-function pct(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 function summary(xs: number[]): { count: number; p50Ms: number; p99Ms: number; maxMs: number; meanMs: number } {
+  // An operation that never ran reports zeros, not NaN: the soak report is read as counts.
+  if (xs.length === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
   const s = Float64Array.from(xs).sort();
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { count: s.length, p50Ms: r(pct(s, 0.5)), p99Ms: r(pct(s, 0.99)), maxMs: r(s.length ? s[s.length - 1]! : 0), meanMs: r(s.length ? xs.reduce((a, b) => a + b, 0) / s.length : 0) };
+  return { count: s.length, p50Ms: r(percentile(s, 0.5)), p99Ms: r(percentile(s, 0.99)), maxMs: r(s[s.length - 1]!), meanMs: r(xs.reduce((a, b) => a + b, 0) / s.length) };
 }
 
 function arg(name: string): string | undefined {
@@ -99,7 +89,7 @@ export const run: BenchSuite = async (options) => {
   })();
   const total = MIX.reduce((a, [, w]) => a + w, 0);
   const worker = async (k: number) => {
-    const r = rng(17 + k);
+    const r = seededRandom(17 + k);
     const account = `agent-${k}`;
     const conv: Conversation = memory.conversation(account);
     const session: ContextSession = await conv.context('soak', { systemPrompt: `You are agent ${k}.` });

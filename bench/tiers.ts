@@ -14,7 +14,9 @@ import { RedisStoreFactory } from '../host/storage/redisStore.js';
 import type { AccountStore, StoreFactory } from '../host/storage/types.js';
 import type { PendingMessage } from '../host/tiers/index.js';
 import { AccountMemory, extractiveSummariser, parseTierConfig, prepareMessage, tierShape } from '../host/tiers/index.js';
+import { Mulberry32 } from '../host/util/random.js';
 import { startRedis } from '../test/support/redis.js';
+import { percentile } from './support/percentile.js';
 import type { BenchReport, BenchSuite } from './types.js';
 import { environment } from './types.js';
 
@@ -27,19 +29,11 @@ const WORDS = 'the a flight hotel booking tomorrow morning price window seat lis
 
 /** A conversational message of 60–300 characters, deterministic in i. */
 function content(i: number): string {
-  let x = (i * 2654435761) >>> 0;
-  const n = 10 + (x % 40);
+  const r = new Mulberry32(i);
+  const n = 10 + r.below(40);
   const out: string[] = [`#${i}`];
-  for (let k = 0; k < n; k++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out.push(WORDS[x % WORDS.length]!);
-  }
+  for (let k = 0; k < n; k++) out.push(WORDS[r.below(WORDS.length)]!);
   return out.join(' ');
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 interface Latency {
@@ -59,7 +53,7 @@ async function latency(samples: number, fn: () => Promise<unknown>): Promise<Lat
   }
   t.sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { p50Ms: r(percentile(t, 50)), p99Ms: r(percentile(t, 99)), maxMs: r(t.at(-1)!), samples };
+  return { p50Ms: r(percentile(t, 0.5)), p99Ms: r(percentile(t, 0.99)), maxMs: r(t.at(-1)!), samples };
 }
 
 /** Durable appends per second through AccountMemory.append (validation included), `inflight` at a time. */
@@ -99,14 +93,13 @@ async function load(store: AccountStore, total: number): Promise<{ messages: num
 }
 
 async function readLatencies(store: AccountStore, samples: number, lastSeq: number) {
-  let r = 1;
+  const r = new Mulberry32(1);
   return {
     shortTerm: await latency(samples, () => store.shortTerm()),
     midTerm: await latency(samples, () => store.midTerm()),
     [`historyLast${PAGE}`]: await latency(samples, () => store.history({ limit: PAGE })),
     [`historyRandomPage${PAGE}`]: await latency(samples, () => {
-      r = (r * 1103515245 + 12345) >>> 0;
-      return store.history({ afterSeq: r % Math.max(1, lastSeq - PAGE), limit: PAGE });
+      return store.history({ afterSeq: r.below(Math.max(1, lastSeq - PAGE)), limit: PAGE });
     }),
   };
 }

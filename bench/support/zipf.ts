@@ -4,7 +4,7 @@
  * a binary search per draw), seeded for reproducibility; keys are scrambled by a fixed
  * bijection so popularity does not follow numeric order (which some structures would favour).
  */
-import { Mulberry32 } from '../../host/cache/random.js';
+import { Mulberry32 } from '../../host/util/random.js';
 
 export interface ZipfOptions {
   /** Number of distinct keys. */

@@ -203,6 +203,17 @@ export class BlockArchive {
     this.#deletes++;
   }
 
+  /**
+   * Finishes a rewrite a crash interrupted: a rewritten block is added (its meta naming the
+   * blocks it replaces) before the old ones are removed, so old ones still listed go now.
+   */
+  async removeReplaced(replacesOf: (meta: unknown) => readonly number[] | undefined): Promise<void> {
+    const blocks = this.blocks();
+    const replaced = new Set<number>();
+    for (const b of blocks) for (const id of replacesOf(b.header?.meta) ?? []) replaced.add(id);
+    for (const b of blocks) if (replaced.has(b.id)) await this.remove(b);
+  }
+
   stats(): BlockArchiveStats {
     let corrupt = 0;
     for (const b of this.#blocks.values()) if (b.corrupt) corrupt++;
@@ -228,5 +239,22 @@ export class SerialQueue {
     const next = this.#tail.then(op, op);
     this.#tail = next.catch(() => undefined);
     return next;
+  }
+}
+
+/** How often a store's cleanup ran and how long it took, for its stats. */
+export class CleanupTimes {
+  runs = 0;
+  lastMs = 0;
+  totalMs = 0;
+
+  /** Runs one cleanup and returns its duration in ms; a cleanup that throws is not counted. */
+  async time(cleanup: () => Promise<void>): Promise<number> {
+    const t0 = performance.now();
+    await cleanup();
+    this.runs++;
+    this.lastMs = performance.now() - t0;
+    this.totalMs += this.lastMs;
+    return this.lastMs;
   }
 }

@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import type { BlobStore } from '../storage/blobStore.js';
 import { checkBlobKey } from '../storage/blobStore.js';
-import { BlockArchive, type BlockInfo, type CorruptionReport, SerialQueue } from './blockArchive.js';
+import { BlockArchive, type BlockInfo, CleanupTimes, type CorruptionReport, SerialQueue } from './blockArchive.js';
 import { type DecodedBlock, decodeBlock, encodeBlock, valueAt } from './codec/block.js';
 import type { FieldSpec } from './codec/schema.js';
 import { TIMESTAMP_LIMIT } from './codec/timestampColumn.js';
@@ -202,9 +202,7 @@ export class EmotionManager {
   #gets = 0;
   #historyQueries = 0;
   #moves = 0;
-  #cleanupRuns = 0;
-  #cleanupLastMs = 0;
-  #cleanupTotalMs = 0;
+  readonly #cleanups = new CleanupTimes();
   #dropped = 0;
   #bytesFreed = 0;
   #expiryRuns = 0;
@@ -232,13 +230,7 @@ export class EmotionManager {
 
   async #recover(): Promise<void> {
     await this.#archive.open();
-    const blocks = this.#archive.blocks();
-    const replaced = new Set<number>();
-    for (const b of blocks) {
-      const m = b.header?.meta;
-      if (isArchivedMeta(m)) for (const id of m.replaces ?? []) replaced.add(id);
-    }
-    for (const b of blocks) if (replaced.has(b.id)) await this.#archive.remove(b);
+    await this.#archive.removeReplaced((m) => (isArchivedMeta(m) ? m.replaces : undefined));
     let maxId = 0;
     for (const b of this.#archive.blocks()) {
       const m = b.header?.meta;
@@ -436,8 +428,11 @@ export class EmotionManager {
     return { removed, blocks: out };
   }
 
-  async #cleanup(): Promise<void> {
-    const t0 = performance.now();
+  #cleanup(): Promise<number> {
+    return this.#cleanups.time(() => this.#freeSpace());
+  }
+
+  async #freeSpace(): Promise<void> {
     const target = Math.floor(this.#cfg.cleanupThreshold * this.#cfg.maxArchivedBytes);
     for (const b of this.#archive.blocks()) {
       if (b.corrupt && this.#archive.totalBytes > target) {
@@ -468,18 +463,12 @@ export class EmotionManager {
         blocks = r.blocks;
       }
     }
-    this.#cleanupRuns++;
-    this.#cleanupLastMs = performance.now() - t0;
-    this.#cleanupTotalMs += this.#cleanupLastMs;
   }
 
   /** Runs cleanup by importance now; returns its duration in ms. */
   cleanup(): Promise<number> {
     this.#check();
-    return this.#queue.run(async () => {
-      await this.#cleanup();
-      return this.#cleanupLastMs;
-    });
+    return this.#queue.run(() => this.#cleanup());
   }
 
   /** Removes the entries older than ttlMs (before `now`), except referenced ones and the current emotion. Returns how many. */
@@ -662,7 +651,7 @@ export class EmotionManager {
         moves: this.#moves,
       },
       access: { sets: this.#sets, gets: this.#gets, historyQueries: this.#historyQueries, blockReads: a.reads, cacheHits: a.cacheHits },
-      cleanup: { runs: this.#cleanupRuns, lastMs: this.#cleanupLastMs, totalMs: this.#cleanupTotalMs, entriesDropped: this.#dropped, bytesFreed: this.#bytesFreed },
+      cleanup: { runs: this.#cleanups.runs, lastMs: this.#cleanups.lastMs, totalMs: this.#cleanups.totalMs, entriesDropped: this.#dropped, bytesFreed: this.#bytesFreed },
       expiry: { runs: this.#expiryRuns, entriesExpired: this.#expired },
       problems: this.#archive.problems(),
     };

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import type { BlobStore } from '../storage/blobStore.js';
 import { checkBlobKey } from '../storage/blobStore.js';
-import { BlockArchive, type BlockInfo, type CorruptionReport, SerialQueue } from './blockArchive.js';
+import { BlockArchive, type BlockInfo, CleanupTimes, type CorruptionReport, SerialQueue } from './blockArchive.js';
 import { type DecodedBlock, type EncodeOptions, decodeBlock, encodeBlock, encodeOptionsSchema, valueAt } from './codec/block.js';
 import type { FieldSpec, Value } from './codec/schema.js';
 import { TIMESTAMP_LIMIT } from './codec/timestampColumn.js';
@@ -189,9 +189,7 @@ export class MetricsStore {
   #archived = 0;
   #lastMoveMs = 0;
   #totalMoveMs = 0;
-  #cleanupRuns = 0;
-  #cleanupLastMs = 0;
-  #cleanupTotalMs = 0;
+  readonly #cleanups = new CleanupTimes();
   #bytesFreed = 0;
   #blocksDropped = 0;
   #recordsDropped = 0;
@@ -432,8 +430,11 @@ export class MetricsStore {
    * Frees the archive down to cleanupThreshold × maxArchiveSize: corrupt blocks first, then
    * the lowest priority class, oldest first within a class.
    */
-  async #cleanup(): Promise<void> {
-    const t0 = performance.now();
+  #cleanup(): Promise<number> {
+    return this.#cleanups.time(() => this.#freeSpace());
+  }
+
+  async #freeSpace(): Promise<void> {
     const target = Math.floor(this.#cfg.cleanupThreshold * this.#cfg.maxArchiveSize);
     const rank = (b: BlockInfo): number => {
       if (b.corrupt) return -1;
@@ -452,18 +453,12 @@ export class MetricsStore {
         this.#droppedByClass[cls]! += b.header!.count;
       }
     }
-    this.#cleanupRuns++;
-    this.#cleanupLastMs = performance.now() - t0;
-    this.#cleanupTotalMs += this.#cleanupLastMs;
   }
 
   /** Runs cleanup now (down to cleanupThreshold × maxArchiveSize); returns its duration in ms. */
   cleanup(): Promise<number> {
     this.#check();
-    return this.#queue.run(async () => {
-      await this.#cleanup();
-      return this.#cleanupLastMs;
-    });
+    return this.#queue.run(() => this.#cleanup());
   }
 
   /** Makes the recent buffer durable. */
@@ -611,9 +606,9 @@ export class MetricsStore {
       },
       compression: { moves: this.#moves, recordsArchived: this.#archived, lastMoveMs: this.#lastMoveMs, totalMoveMs: this.#totalMoveMs },
       cleanup: {
-        runs: this.#cleanupRuns,
-        lastMs: this.#cleanupLastMs,
-        totalMs: this.#cleanupTotalMs,
+        runs: this.#cleanups.runs,
+        lastMs: this.#cleanups.lastMs,
+        totalMs: this.#cleanups.totalMs,
         bytesFreed: this.#bytesFreed,
         blocksDropped: this.#blocksDropped,
         recordsDropped: this.#recordsDropped,

@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import type { BlobStore } from '../storage/blobStore.js';
 import { checkBlobKey } from '../storage/blobStore.js';
-import { BlockArchive, type BlockInfo, type CorruptionReport, SerialQueue } from './blockArchive.js';
+import { BlockArchive, type BlockInfo, CleanupTimes, type CorruptionReport, SerialQueue } from './blockArchive.js';
 import { type DecodedBlock, decodeBlock, encodeBlock, valueAt } from './codec/block.js';
 import type { FieldSpec } from './codec/schema.js';
 import { TIMESTAMP_LIMIT } from './codec/timestampColumn.js';
@@ -230,9 +230,7 @@ export class ConsciousnessStateStore {
   #toCold = 0;
   #compactions = 0;
   #compactMs = 0;
-  #cleanupRuns = 0;
-  #cleanupLastMs = 0;
-  #cleanupTotalMs = 0;
+  readonly #cleanups = new CleanupTimes();
   #statesDropped = 0;
   #bytesFreed = 0;
 
@@ -267,14 +265,7 @@ export class ConsciousnessStateStore {
 
   async #recover(): Promise<void> {
     await this.#archive.open();
-    // Finish an interrupted cleanup: blocks replaced by a rewritten one go.
-    const blocks = this.#archive.blocks();
-    const replaced = new Set<number>();
-    for (const b of blocks) {
-      const m = b.header?.meta;
-      if (isColdMeta(m)) for (const id of m.replaces ?? []) replaced.add(id);
-    }
-    for (const b of blocks) if (replaced.has(b.id)) await this.#archive.remove(b);
+    await this.#archive.removeReplaced((m) => (isColdMeta(m) ? m.replaces : undefined));
     const byVersion = new Map<number, Entry>();
     for (const b of this.#archive.blocks()) {
       if (b.corrupt) continue;
@@ -589,14 +580,14 @@ export class ConsciousnessStateStore {
   /** Drops the least important cold states until the cold tier is at most cleanupThreshold × maxColdBytes. */
   cleanup(): Promise<number> {
     this.#check();
-    return this.#queue.run(async () => {
-      await this.#cleanup();
-      return this.#cleanupLastMs;
-    });
+    return this.#queue.run(() => this.#cleanup());
   }
 
-  async #cleanup(): Promise<void> {
-    const t0 = performance.now();
+  #cleanup(): Promise<number> {
+    return this.#cleanups.time(() => this.#freeSpace());
+  }
+
+  async #freeSpace(): Promise<void> {
     const target = Math.floor(this.#cfg.cleanupThreshold * this.#cfg.maxColdBytes);
     const now = this.#clock();
     // Corrupt blocks cannot be read: they go first.
@@ -641,9 +632,6 @@ export class ConsciousnessStateStore {
         this.#entries = this.#entries.filter((e) => !(e.tier === 'cold' && e.block === id && set.has(e.version)));
       }
     }
-    this.#cleanupRuns++;
-    this.#cleanupLastMs = performance.now() - t0;
-    this.#cleanupTotalMs += this.#cleanupLastMs;
   }
 
   async #writeAccess(): Promise<void> {
@@ -711,7 +699,7 @@ export class ConsciousnessStateStore {
       compressionRatio: coldGood > 0 ? jsonBytes / coldGood : 0,
       access: { gets: this.#gets, byTier: { ...this.#byTier }, blockReads: a.reads, cacheHits: a.cacheHits, cacheMisses: a.cacheMisses },
       compaction: { toWarm: this.#toWarm, toCold: this.#toCold, runs: this.#compactions, totalMs: this.#compactMs },
-      cleanup: { runs: this.#cleanupRuns, lastMs: this.#cleanupLastMs, totalMs: this.#cleanupTotalMs, statesDropped: this.#statesDropped, bytesFreed: this.#bytesFreed },
+      cleanup: { runs: this.#cleanups.runs, lastMs: this.#cleanups.lastMs, totalMs: this.#cleanups.totalMs, statesDropped: this.#statesDropped, bytesFreed: this.#bytesFreed },
       problems: this.#archive.problems(),
     };
   }

@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** A CLI subcommand: one module under host/cli/commands/, listed in main.ts. */
 export interface Command {
   readonly name: string;
@@ -12,4 +14,13 @@ export interface Command {
 /** An error whose message is for the user: printed without a stack trace. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `parseArgs` over a command's argv; what it rejects (unknown or malformed options) is a UsageError. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

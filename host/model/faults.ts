@@ -1,16 +1,8 @@
 /** Seeded line faults for the virtual board: each byte is dropped, or has one bit flipped, at given rates. */
+import { seededRandom } from '../util/random.js';
 
-/** mulberry32: small, fast, and reproducible from a 32-bit seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** The fault stream's PRNG, under the name the device tests import. */
+export { seededRandom as prng };
 
 export interface FaultRates {
   /** Probability that a byte is lost. */
@@ -34,7 +26,7 @@ export class LineFaults {
   constructor(rates: FaultRates, seed: number) {
     this.#drop = rates.drop ?? 0;
     this.#flip = rates.flip ?? 0;
-    this.#random = prng(seed);
+    this.#random = seededRandom(seed);
   }
 
   get active(): boolean {

@@ -29,6 +29,8 @@ import { toIssues } from '../tiers/errors.js';
 import type { Message, PendingMessage } from '../tiers/message.js';
 import { checkPending } from '../tiers/message.js';
 import { TierWindow } from '../tiers/window.js';
+import { AppendQueue, type PendingAppend } from './appendQueue.js';
+import { ComponentStates } from './componentStates.js';
 import { StorageError, StoreConfigError } from './errors.js';
 import { atomicWrite, ensureDir, exists, fsyncDir, readIfExists, removeDeadTemps } from './fsutil.js';
 import { FileLock } from './lock.js';
@@ -78,18 +80,6 @@ export function parseFileStoreConfig(input: unknown): FileStoreConfig {
   return r.data;
 }
 
-interface Pending {
-  readonly batch: readonly PendingMessage[];
-  readonly resolve: (o: AppendOutcome[]) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-interface ComponentRuntime {
-  status: ComponentState;
-  lastUpdate: number | null;
-  issue?: string;
-}
-
 const MAX_REPAIRS_KEPT = 20;
 
 export class FileAccountStore implements AccountStore {
@@ -101,14 +91,13 @@ export class FileAccountStore implements AccountStore {
   #log: RecordLog | undefined;
   #window: TierWindow;
   #base: BaseFile | undefined;
-  #queue: Pending[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #appends = new AppendQueue(() => this.#flushLoop());
   #snapshotDirty = false;
   #snapshotTimer: NodeJS.Timeout | undefined;
   #snapshotRun: Promise<void> | undefined;
   #repairs: RepairReport[] = [];
   #persistedRepairs: RepairReport[] = [];
-  #components = new Map<ComponentName, ComponentRuntime>();
+  readonly #components = new ComponentStates();
   #opened = false;
   #closed = false;
   #context: { stamp: string; value: HistoryContext } | undefined;
@@ -127,7 +116,6 @@ export class FileAccountStore implements AccountStore {
       onStale: (info) =>
         this.#report('storage', 'stale-lock', `removed the lock of dead process ${info ? `pid ${info.pid}` : '(unreadable lock file)'}`),
     });
-    for (const c of COMPONENTS) this.#components.set(c, { status: 'initializing', lastUpdate: null });
   }
 
   #path(name: string): string {
@@ -166,10 +154,7 @@ export class FileAccountStore implements AccountStore {
       });
     }
     this.#opened = true;
-    for (const c of COMPONENTS) {
-      const rt = this.#components.get(c)!;
-      if (rt.status === 'initializing') rt.status = 'active';
-    }
+    this.#components.opened();
     return { messageCount: this.#window.count, lastSeq: this.#window.lastSeq, repairs: this.repairs() };
   }
 
@@ -342,28 +327,12 @@ export class FileAccountStore implements AccountStore {
       return Promise.reject(err);
     }
     if (batch.length === 0) return Promise.resolve([]);
-    return new Promise<AppendOutcome[]>((resolve, reject) => {
-      this.#queue.push({ batch, resolve, reject });
-      this.#kick();
-    });
-  }
-
-  /** Starts the flusher unless it runs; it re-checks the queue after it stops, so no call is stranded. */
-  #kick(): void {
-    if (this.#flushing) return;
-    this.#flushing = (async () => {
-      try {
-        await this.#flushLoop();
-      } finally {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#kick();
-      }
-    })();
+    return this.#appends.push(batch);
   }
 
   async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const items = this.#queue.splice(0, this.#queue.length);
+    while (this.#appends.waiting.length > 0) {
+      const items = this.#appends.waiting.splice(0, this.#appends.waiting.length);
       try {
         await this.#lock.acquire();
       } catch (err) {
@@ -388,7 +357,7 @@ export class FileAccountStore implements AccountStore {
       if (this.#closed || !this.#snapshotDirty) return;
       this.#snapshotRun = this.#lock
         .with(() => this.#snapshotLocked())
-        .catch((err) => this.#fail('short_term', `snapshot write failed: ${(err as Error).message}`))
+        .catch((err) => this.#components.fail('short_term', `snapshot write failed: ${(err as Error).message}`))
         .finally(() => {
           this.#snapshotRun = undefined;
           this.#scheduleSnapshot();
@@ -403,11 +372,11 @@ export class FileAccountStore implements AccountStore {
       await this.#mutex.run(() => this.#catchUp(true));
       await this.#writeSnapshots();
     } catch (err) {
-      this.#fail('short_term', `snapshot write failed: ${(err as Error).message}`);
+      this.#components.fail('short_term', `snapshot write failed: ${(err as Error).message}`);
     }
   }
 
-  async #commit(items: Pending[]): Promise<void> {
+  async #commit(items: PendingAppend[]): Promise<void> {
     await this.#mutex.run(async () => {
       try {
         await this.#catchUp(true);
@@ -430,7 +399,7 @@ export class FileAccountStore implements AccountStore {
         await this.#log!.append(fresh);
       } catch (err) {
         this.#window.restore(cp);
-        this.#fail('storage', (err as Error).message);
+        this.#components.fail('storage', (err as Error).message);
         for (const it of items) it.reject(err);
         return;
       }
@@ -445,18 +414,12 @@ export class FileAccountStore implements AccountStore {
   }
 
   #touch(c: ComponentName, now: number): void {
-    const rt = this.#components.get(c)!;
+    const rt = this.#components.get(c);
     rt.lastUpdate = now;
     if (rt.status === 'failing' && c !== 'history_context') {
       rt.status = 'active';
       delete rt.issue;
     }
-  }
-
-  #fail(c: ComponentName, issue: string): void {
-    const rt = this.#components.get(c)!;
-    rt.status = 'failing';
-    rt.issue = issue;
   }
 
   /** Picks up records other processes appended. Caller holds the mutex (and the lock when repairing). */
@@ -512,7 +475,7 @@ export class FileAccountStore implements AccountStore {
       shape: { ...this.shape },
       components: Object.fromEntries(
         COMPONENTS.map((c) => {
-          const rt = this.#components.get(c)!;
+          const rt = this.#components.get(c);
           return [
             c,
             {
@@ -599,7 +562,7 @@ export class FileAccountStore implements AccountStore {
       if (r.ok && r.value.account === this.account) {
         const { format: _f, account: _a, ...ctx } = r.value;
         value = ctx;
-      } else this.#fail('history_context', `${FILES.context} unreadable; reopen to repair`);
+      } else this.#components.fail('history_context', `${FILES.context} unreadable; reopen to repair`);
     }
     this.#context = { stamp, value };
     return value;
@@ -614,7 +577,7 @@ export class FileAccountStore implements AccountStore {
       if (current.version !== expectedVersion) return false;
       await this.#writeContext({ ...context, version: expectedVersion + 1, updatedAt: Date.now() }, true);
       this.#touch('history_context', Date.now());
-      const rt = this.#components.get('history_context')!;
+      const rt = this.#components.get('history_context');
       if (rt.status === 'failing' && !rt.issue?.startsWith('context generation')) rt.status = 'active';
       return true;
     });
@@ -629,10 +592,7 @@ export class FileAccountStore implements AccountStore {
   // ---- status --------------------------------------------------------------------------
 
   setComponent(component: ComponentName, status: ComponentState, issue?: string): void {
-    const rt = this.#components.get(component)!;
-    rt.status = status;
-    if (issue) rt.issue = issue;
-    else delete rt.issue;
+    this.#components.set(component, status, issue);
     this.#snapshotDirty = true;
   }
 
@@ -644,7 +604,7 @@ export class FileAccountStore implements AccountStore {
     const counts = this.#componentCounts();
     const checks = await this.#checks();
     return COMPONENTS.map((c) => {
-      const rt = this.#components.get(c)!;
+      const rt = this.#components.get(c);
       const problems = checks.get(c) ?? [];
       return {
         component: c,
@@ -758,7 +718,7 @@ export class FileAccountStore implements AccountStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#flushing) await this.#flushing;
+    await this.#appends.idle();
     this.#closed = true;
     if (this.#snapshotTimer) clearTimeout(this.#snapshotTimer);
     this.#snapshotTimer = undefined;

@@ -22,6 +22,8 @@ import { emptyContext, historyContextSchema } from '../tiers/context.js';
 import { toIssues } from '../tiers/errors.js';
 import type { Message, PendingMessage } from '../tiers/message.js';
 import { checkPending, decodeMessage, decodeTrusted, encodePending } from '../tiers/message.js';
+import { AppendQueue, type PendingAppend } from './appendQueue.js';
+import { ComponentStates } from './componentStates.js';
 import { StorageError, StorageUnavailableError, StoreConfigError } from './errors.js';
 import type { LuaScript } from './redisScripts.js';
 import { APPEND, PUT_CONTEXT, RESHAPE } from './redisScripts.js';
@@ -145,12 +147,6 @@ function wrap(err: unknown, what: string): Error {
   return isUnavailable(err) ? new StorageUnavailableError(msg, { cause: err }) : new StorageError(msg, { cause: err });
 }
 
-interface Pending {
-  readonly batch: readonly PendingMessage[];
-  readonly resolve: (o: AppendOutcome[]) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 export class RedisAccountStore implements AccountStore {
   readonly backend = 'redis' as const;
   readonly keys: {
@@ -166,10 +162,9 @@ export class RedisAccountStore implements AccountStore {
     dedup: string;
   };
   readonly #conn: RedisConnection;
-  #queue: Pending[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #appends = new AppendQueue(() => this.#flushLoop());
   #repairs: RepairReport[] = [];
-  #components = new Map<ComponentName, { status: ComponentState; lastUpdate: number | null; issue?: string }>();
+  readonly #components = new ComponentStates();
   #opened = false;
   #closed = false;
 
@@ -193,7 +188,6 @@ export class RedisAccountStore implements AccountStore {
       replay: `${base}replay`,
       dedup: `${base}dedup`,
     };
-    for (const c of COMPONENTS) this.#components.set(c, { status: 'initializing', lastUpdate: null });
   }
 
   get #r(): Redis {
@@ -226,14 +220,11 @@ export class RedisAccountStore implements AccountStore {
       await this.#verify();
       await this.#r.sadd(`${this.#conn.config.prefix}accounts`, this.account);
     } catch (err) {
-      for (const c of COMPONENTS) this.#components.get(c)!.status = 'failing';
+      for (const c of COMPONENTS) this.#components.get(c).status = 'failing';
       throw wrap(err, `open ${this.account}`);
     }
     this.#opened = true;
-    for (const c of COMPONENTS) {
-      const rt = this.#components.get(c)!;
-      if (rt.status === 'initializing') rt.status = 'active';
-    }
+    this.#components.opened();
     const { messageCount, lastSeq } = await this.counts();
     return { messageCount, lastSeq, repairs: this.repairs() };
   }
@@ -290,32 +281,16 @@ export class RedisAccountStore implements AccountStore {
       return Promise.reject(err);
     }
     if (batch.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ batch, resolve, reject });
-      this.#kick();
-    });
-  }
-
-  /** Starts the flusher unless it runs; it re-checks the queue after it stops, so no call is stranded. */
-  #kick(): void {
-    if (this.#flushing) return;
-    this.#flushing = (async () => {
-      try {
-        await this.#flushLoop();
-      } finally {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#kick();
-      }
-    })();
+    return this.#appends.push(batch);
   }
 
   async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
+    while (this.#appends.waiting.length > 0) {
       // Take whole calls up to maxBatch messages (a single larger call goes alone).
-      const items: Pending[] = [];
+      const items: PendingAppend[] = [];
       let n = 0;
-      while (this.#queue.length > 0 && (items.length === 0 || n + this.#queue[0]!.batch.length <= this.#conn.config.maxBatch)) {
-        const it = this.#queue.shift()!;
+      while (this.#appends.waiting.length > 0 && (items.length === 0 || n + this.#appends.waiting[0]!.batch.length <= this.#conn.config.maxBatch)) {
+        const it = this.#appends.waiting.shift()!;
         items.push(it);
         n += it.batch.length;
       }
@@ -329,7 +304,7 @@ export class RedisAccountStore implements AccountStore {
         }
       } catch (err) {
         const e = wrap(err, `append to ${this.account}`);
-        if (e instanceof StorageUnavailableError) this.#fail('storage', e.message);
+        if (e instanceof StorageUnavailableError) this.#components.fail('storage', e.message);
         for (const it of items) it.reject(e);
       }
     }
@@ -357,7 +332,7 @@ export class RedisAccountStore implements AccountStore {
     });
     if (added) {
       for (const c of ['storage', 'short_term', 'history', 'mid_term'] as const) {
-        const rt = this.#components.get(c)!;
+        const rt = this.#components.get(c);
         rt.lastUpdate = now;
         if (rt.status === 'failing') {
           rt.status = 'active';
@@ -389,12 +364,6 @@ export class RedisAccountStore implements AccountStore {
     await this.#r.hdel(this.keys.replay, epoch).catch(() => {});
   }
 
-  #fail(c: ComponentName, issue: string): void {
-    const rt = this.#components.get(c)!;
-    rt.status = 'failing';
-    rt.issue = issue;
-  }
-
   async #read<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.#check();
     try {
@@ -402,7 +371,7 @@ export class RedisAccountStore implements AccountStore {
       return await fn();
     } catch (err) {
       const e = wrap(err, what);
-      if (e instanceof StorageUnavailableError) this.#fail('storage', e.message);
+      if (e instanceof StorageUnavailableError) this.#components.fail('storage', e.message);
       throw e;
     }
   }
@@ -469,7 +438,7 @@ export class RedisAccountStore implements AccountStore {
       }
       const r = historyContextSchema.safeParse(v);
       if (r.success) return r.data;
-      this.#fail('history_context', 'stored context is garbled; it starts over');
+      this.#components.fail('history_context', 'stored context is garbled; it starts over');
       this.#report('history_context', 'reinitialised', 'stored context was garbled; summaries start over');
       const version = Number((await this.#r.hget(this.keys.context, 'version')) ?? 0);
       return { ...emptyContext(), version };
@@ -481,7 +450,7 @@ export class RedisAccountStore implements AccountStore {
       const next = { ...context, version: expectedVersion + 1, updatedAt: Date.now() };
       const ok = (await this.#conn.script(PUT_CONTEXT, [this.keys.context], [String(expectedVersion), String(expectedVersion + 1), JSON.stringify(next)])) === 1;
       if (ok) {
-        const rt = this.#components.get('history_context')!;
+        const rt = this.#components.get('history_context');
         rt.lastUpdate = Date.now();
       }
       return ok;
@@ -489,10 +458,7 @@ export class RedisAccountStore implements AccountStore {
   }
 
   setComponent(component: ComponentName, status: ComponentState, issue?: string): void {
-    const rt = this.#components.get(component)!;
-    rt.status = status;
-    if (issue) rt.issue = issue;
-    else delete rt.issue;
+    this.#components.set(component, status, issue);
     if (this.#conn.ready) {
       this.#r.hset(this.keys.status, component, JSON.stringify({ status, issue: issue ?? null, at: nowIso() })).catch(() => {});
     }
@@ -516,13 +482,13 @@ export class RedisAccountStore implements AccountStore {
         /* none */
       }
       counts = { short: Number(res[1]![1]), mid: Number(res[2]![1]), count: Number(res[3]![1] ?? 0), covered };
-      const st = this.#components.get('storage')!;
+      const st = this.#components.get('storage');
       if (st.status === 'failing') {
         st.status = 'active';
         delete st.issue;
       }
     } catch (err) {
-      this.#fail('storage', wrap(err, 'status').message);
+      this.#components.fail('storage', wrap(err, 'status').message);
     }
     const by: Record<ComponentName, number> = {
       storage: counts.count,
@@ -532,7 +498,7 @@ export class RedisAccountStore implements AccountStore {
       history_context: counts.covered,
     };
     return COMPONENTS.map((c) => {
-      const rt = this.#components.get(c)!;
+      const rt = this.#components.get(c);
       const down = c !== 'storage' && c !== 'history_context' && ping === undefined;
       const status: ComponentState = down ? 'failing' : rt.status;
       return {
@@ -564,7 +530,7 @@ export class RedisAccountStore implements AccountStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#flushing) await this.#flushing;
+    await this.#appends.idle();
     this.#closed = true;
   }
 }

@@ -3,6 +3,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BlobStore, MemoryBlobStore } from '../../host/storage/blobStore.js';
 
+/** Seeded synthetic data for the archive tests. */
+export { seededRandom as rng } from '../../host/util/random.js';
+
 export const NAB_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'metrics', 'nab');
 
 export function nabAvailable(): boolean {
@@ -84,18 +87,6 @@ export async function flipBit(store: BlobStore, key: string, byteOffset: number,
   const i = Math.min(b.length - 1, Math.max(0, byteOffset));
   b[i] = b[i]! ^ (1 << bit);
   await store.put(key, b);
-}
-
-/** A seeded PRNG (mulberry32) so synthetic data is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Same bits, so NaN payloads and −0 count. */

@@ -1,6 +1,7 @@
 /** fast-check generators of conversations for the context tests, and small helpers. */
 import fc from 'fast-check';
 import type { Message } from '../../host/context/messages.js';
+import { seededRandom } from '../../host/util/random.js';
 
 const WORDS = [
   'the', 'memory', 'window', 'agent', 'token', 'budget', 'slides', 'over', 'a', 'conversation',
@@ -22,13 +23,7 @@ export const conversationArb = (maxLength = 80): fc.Arbitrary<Message[]> =>
 
 /** A deterministic conversation of `n` messages, alternating user/assistant with a tool call now and then. */
 export function syntheticConversation(n: number, seed = 1): Message[] {
-  let x = seed >>> 0 || 1;
-  const rnd = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
+  const rnd = seededRandom(seed);
   const out: Message[] = [];
   for (let i = 0; i < n; i++) {
     const role: Message['role'] = i % 2 === 0 ? 'user' : rnd() < 0.2 ? 'tool' : 'assistant';

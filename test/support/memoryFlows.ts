@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openMemory, type Memory, type MemoryConfigInput, type MemoryCleanupReport } from '../../host/memory/index.js';
 import type { Message } from '../../host/tiers/message.js';
+import { seededRandom } from '../../host/util/random.js';
 
 export function tempDir(prefix = 'janela-memory-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -61,16 +62,6 @@ export interface FlowResult {
 }
 
 const WORDS = 'plan route train hotel museum budget deploy latency pool canary rollback recipe saffron guests allergy window memory board salience tier summary context archive'.split(' ');
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
 
 function sentence(r: () => number, n: number): string {
   const w: string[] = [];
@@ -126,7 +117,7 @@ export async function runFlows(memory: Memory, sizes: FlowSizes): Promise<FlowRe
   };
 
   const runAccount = async (account: string, index: number, from: number, to: number) => {
-    const r = rng(1000 + index * 7919 + from);
+    const r = seededRandom(1000 + index * 7919 + from);
     const conv = memory.conversation(account);
     const session = await conv.context('chat', { systemPrompt: `You assist ${account}.` });
     for (let i = from; i < to; i++) {

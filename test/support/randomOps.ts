@@ -21,24 +21,16 @@ import {
   type CoreConfig,
   type OpName,
 } from '../../spec/index.js';
+import { seededRandom } from '../../host/util/random.js';
+
+/** The test sequences' PRNG, under the name the differential tests import. */
+export { seededRandom as rng };
 
 export interface RandomOp {
   readonly op: number;
   readonly payload: Uint8Array;
   /** What the generator meant to exercise, for failure reports. */
   readonly kind: string;
-}
-
-/** mulberry32: small, fast, good enough for test sequences. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Bytes {
@@ -104,7 +96,7 @@ export class RandomOps {
   readonly #palette: number[][];
 
   constructor(seed: number, config: CoreConfig) {
-    this.#r = rng(seed);
+    this.#r = seededRandom(seed);
     this.#c = config;
     this.#palette = [[128, 128, 128, 0, 128], [255, 0, 0, -128, 1], [10, 20, 30, 40, 50], [200, 200, 200, 100, 200]];
     // Reset state: slots 0..minWindows-1 open, generation 0.

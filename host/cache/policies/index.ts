@@ -1,6 +1,6 @@
 import { CacheOptionsError, formatIssues } from '../errors.js';
 import { policyConfigSchema, type PolicyConfigInput } from '../options.js';
-import { randomSeed } from '../random.js';
+import { randomSeed } from '../../util/random.js';
 import { HybridPolicy } from './hybrid.js';
 import { LfuPolicy } from './lfu.js';
 import { LruPolicy } from './lru.js';

@@ -1,4 +1,4 @@
-import { Mulberry32 } from '../random.js';
+import { Mulberry32 } from '../../util/random.js';
 import { growInt32 } from '../slots.js';
 import type { EvictionPolicy } from './policy.js';
 

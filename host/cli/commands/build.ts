@@ -1,12 +1,11 @@
 /** `janela build --board B [--config FILE] [--json]`: bitstream and report for one board. */
-import { parseArgs } from 'node:util';
 import { type Board, boardConfig, boardNames, getBoard } from '../../../constraints/boards.js';
 import { TimingError } from '../../../hdl/build/errors.js';
 import { type BuildResult, buildBoard } from '../../../hdl/build/flow.js';
 import type { BuildReport } from '../../../hdl/build/report.js';
 import type { VerilogFile } from '../../../hdl/verilog.js';
 import type { CoreConfig } from '../../../spec/params.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, parseCommandArgs, UsageError } from '../command.js';
 import { readConfigFile } from '../configFile.js';
 
 export { ConfigFileError } from '../configFile.js';
@@ -60,24 +59,19 @@ export function makeBuildCommand(deps: BuildCommandDeps = {}): Command {
     summary: 'synthesise, place and route the design for a board (bitstream + report)',
     usage,
     async run(argv) {
-      let values;
-      try {
-        ({ values } = parseArgs({
-          args: argv,
-          options: {
-            board: { type: 'string' },
-            config: { type: 'string' },
-            json: { type: 'boolean', default: false },
-            freq: { type: 'string' },
-            out: { type: 'string' },
-            'no-cache': { type: 'boolean', default: false },
-            'keep-failed': { type: 'boolean', default: false },
-          },
-          allowPositionals: false,
-        }));
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      const { values } = parseCommandArgs({
+        args: argv,
+        options: {
+          board: { type: 'string' },
+          config: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          freq: { type: 'string' },
+          out: { type: 'string' },
+          'no-cache': { type: 'boolean', default: false },
+          'keep-failed': { type: 'boolean', default: false },
+        },
+        allowPositionals: false,
+      });
       if (!values.board) throw new UsageError('--board is required');
       const board = getBoard(values.board);
       const freqMHz = values.freq === undefined ? undefined : Number(values.freq);

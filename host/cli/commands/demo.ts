@@ -13,11 +13,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { VerilatorMissingError } from '../../../sim/verilator.js';
 import { deviceFromArg, openMemory, type Memory, type MemoryConfigInput, type ContextSession, type Conversation, type MemoryCleanupReport } from '../../memory/index.js';
+import { seededRandom } from '../../util/random.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { parseCommandArgs } from '../command.js';
 import { formatBytes, table } from './stats.js';
 
 const usage = `usage: janela demo [--device sim|model|PATH] [--dir DIR]
@@ -62,19 +62,8 @@ interface Agent {
   readonly turns: readonly Turn[];
 }
 
-/** Deterministic pseudo-random numbers (xorshift). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
-
 function agents(): Agent[] {
-  const r = rng(7);
+  const r = seededRandom(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const cities = ['Lisbon', 'Porto', 'Seville', 'Valencia', 'Bordeaux', 'Lyon'];
   const services = ['checkout', 'search', 'billing', 'auth', 'inventory'];
@@ -149,12 +138,7 @@ export const demo: Command = {
   summary: 'an agent-like session through every tier, on the simulated board',
   usage,
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, allowPositionals: false, options: { device: { type: 'string', default: 'sim' }, dir: { type: 'string' } } }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({ args: argv, allowPositionals: false, options: { device: { type: 'string', default: 'sim' }, dir: { type: 'string' } } });
     const device = deviceFromArg(values.device!);
     const keep = values.dir !== undefined;
     const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'janela-demo-')));

@@ -1,10 +1,9 @@
 /** `janela flash --board B [--sram] [--bin FILE]`: programs a board with iceprog or openFPGALoader. */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { boardNames, getBoard } from '../../../constraints/boards.js';
 import { flash as flashBoard } from '../../../hdl/build/flash.js';
 import { defaultOutDir } from '../../../hdl/build/flow.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, parseCommandArgs, UsageError } from '../command.js';
 
 export interface FlashCommandDeps {
   /** Search path for the flashers (tests); default $PATH. */
@@ -24,16 +23,11 @@ export function makeFlashCommand(deps: FlashCommandDeps = {}): Command {
       '  --bin FILE  bitstream to program (default: build/<board>/janela.bin)',
     ].join('\n'),
     async run(argv) {
-      let values;
-      try {
-        ({ values } = parseArgs({
-          args: argv,
-          options: { board: { type: 'string' }, sram: { type: 'boolean', default: false }, bin: { type: 'string' } },
-          allowPositionals: false,
-        }));
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      const { values } = parseCommandArgs({
+        args: argv,
+        options: { board: { type: 'string' }, sram: { type: 'boolean', default: false }, bin: { type: 'string' } },
+        allowPositionals: false,
+      });
       if (!values.board) throw new UsageError('--board is required');
       const board = getBoard(values.board);
       const bin = values.bin ?? join(defaultOutDir(board), 'janela.bin');

@@ -5,7 +5,6 @@
  * repairing open would fix is reported as issues.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FileAccountStore, FileStoreFactory } from '../../storage/fileStore.js';
 import { readIfExists } from '../../storage/fsutil.js';
 import { FILES, parseFile, statusFileSchema } from '../../storage/snapshots.js';
@@ -15,7 +14,7 @@ import type { TierShape } from '../../tiers/config.js';
 import { DEFAULT_SHAPE, parseTierShape } from '../../tiers/config.js';
 import type { Message } from '../../tiers/message.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { parseCommandArgs, UsageError } from '../command.js';
 
 const usage = `usage: janela memory list [--dir DIR] [--json]
        janela memory show <account> [--last N] [--dir DIR] [--json]
@@ -66,21 +65,15 @@ export const memoryCommand: Command = {
   summary: 'inspect conversation memory tiers in files (list, show, health)',
   usage,
   async run(argv: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          dir: { type: 'string', default: 'memory' },
-          json: { type: 'boolean', default: false },
-          last: { type: 'string', default: '5' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string', default: 'memory' },
+        json: { type: 'boolean', default: false },
+        last: { type: 'string', default: '5' },
+      },
+    });
     const [sub, account, ...extra] = positionals;
     const dir = values.dir!;
     const json = values.json!;

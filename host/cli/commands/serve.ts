@@ -4,11 +4,10 @@
  * http://127.0.0.1:N/metrics (and /healthz) until SIGINT or SIGTERM, then closes the server
  * and the memory cleanly (everything durable is flushed) and exits 0.
  */
-import { parseArgs } from 'node:util';
 import { deviceFromArg, openMemory, type MemoryConfigInput } from '../../memory/index.js';
 import { createMonitor, serveMetrics } from '../../monitor/index.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { parseCommandArgs, UsageError } from '../command.js';
 
 const usage = `usage: janela serve --metrics-port N [--config FILE] [--dir DIR] [--device sim|model|PATH] [--host HOST]
 
@@ -23,22 +22,17 @@ export const serve: Command = {
   summary: 'open a memory and serve its Prometheus metrics on 127.0.0.1',
   usage,
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        allowPositionals: false,
-        options: {
-          'metrics-port': { type: 'string' },
-          host: { type: 'string', default: '127.0.0.1' },
-          config: { type: 'string' },
-          dir: { type: 'string' },
-          device: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        'metrics-port': { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        config: { type: 'string' },
+        dir: { type: 'string' },
+        device: { type: 'string' },
+      },
+    });
     const portText = values['metrics-port'];
     if (portText === undefined) throw new UsageError('--metrics-port is required');
     const port = Number(portText);

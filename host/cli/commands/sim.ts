@@ -1,7 +1,6 @@
 /** `janela sim`: runs the simulated board and serves it on a pty until SIGINT/SIGTERM. */
-import { parseArgs } from 'node:util';
 import { startSimulator, type SimulatorOptions } from '../../../sim/launcher.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, parseCommandArgs, UsageError } from '../command.js';
 import { readConfigFile } from '../configFile.js';
 
 const USAGE = `usage: janela sim [--config FILE] [--bit-cycles N] [--drop P] [--flip P] [--seed S] [--trace FILE]
@@ -31,23 +30,18 @@ export const sim: Command = {
   summary: 'serve the simulated board on a pty (prints PTY /dev/pts/N)',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          config: { type: 'string' },
-          'bit-cycles': { type: 'string' },
-          drop: { type: 'string' },
-          flip: { type: 'string' },
-          seed: { type: 'string' },
-          trace: { type: 'string' },
-        },
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        'bit-cycles': { type: 'string' },
+        drop: { type: 'string' },
+        flip: { type: 'string' },
+        seed: { type: 'string' },
+        trace: { type: 'string' },
+      },
+      allowPositionals: false,
+    });
     const options: SimulatorOptions = {
       config: values.config === undefined ? undefined : await readConfigFile(values.config),
       bitCycles: number('bit-cycles', values['bit-cycles'], true),

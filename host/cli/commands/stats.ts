@@ -5,10 +5,9 @@
  * The windows and link figures are those of the device this command opened (default: the
  * in-process model); for a running memory's live figures use `janela serve` and /metrics.
  */
-import { parseArgs } from 'node:util';
 import { deviceFromArg, openMemory, type MemoryConfigInput, type MemoryStats } from '../../memory/index.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { parseCommandArgs } from '../command.js';
 
 const usage = `usage: janela stats [--json] [--config FILE] [--dir DIR] [--device sim|model|PATH]
 
@@ -79,21 +78,16 @@ export const stats: Command = {
   summary: 'print what a memory holds: tiers, archives, memory per component',
   usage,
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        allowPositionals: false,
-        options: {
-          json: { type: 'boolean', default: false },
-          config: { type: 'string' },
-          dir: { type: 'string' },
-          device: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        json: { type: 'boolean', default: false },
+        config: { type: 'string' },
+        dir: { type: 'string' },
+        device: { type: 'string' },
+      },
+    });
     const over: MemoryConfigInput = {
       ...(values.dir !== undefined && { dir: values.dir }),
       ...(values.device !== undefined && { device: deviceFromArg(values.device) }),

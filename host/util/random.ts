@@ -1,7 +1,7 @@
 /**
- * A small seedable PRNG (mulberry32): 32 bits of state, fast, good enough for choosing
- * eviction victims; never for anything secret. Seeded runs are reproducible, which the
- * tests and the benchmark rely on.
+ * The one seedable PRNG (mulberry32) for the host, the tests and the benchmarks: 32 bits of
+ * state, fast, good enough for eviction victims, fault injection and synthetic data; never for
+ * anything secret. Seeded runs are reproducible, which the tests and the benchmarks rely on.
  */
 export class Mulberry32 {
   #state: number;
@@ -27,6 +27,12 @@ export class Mulberry32 {
   below(n: number): number {
     return Math.floor((this.nextUint32() / 4294967296) * n);
   }
+}
+
+/** A seeded source of uniform floats in [0, 1), for callers that want a plain function. */
+export function seededRandom(seed: number): () => number {
+  const g = new Mulberry32(seed);
+  return () => g.next();
 }
 
 /** A seed from the platform's entropy, for unseeded caches. */
