@@ -1,8 +1,6 @@
 /** Core config files for the CLI: a JSON object of spec/params.ts fields, read and validated once here. */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { type CoreConfig, type CoreConfigInput, parseCoreConfig } from '../../spec/index.js';
-import { UsageError } from './command.js';
 
 /** The config file is missing, unreadable or not a JSON object. */
 export class ConfigFileError extends Error {
@@ -29,18 +27,4 @@ export async function readConfigFile(path: string): Promise<CoreConfigInput> {
 /** The validated config of a file (ConfigError names bad fields), or the defaults without one. */
 export async function loadConfig(path: string | undefined): Promise<CoreConfig> {
   return parseCoreConfig(path === undefined ? {} : await readConfigFile(path));
-}
-
-type OptionSpec = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
-
-/** node:util parseArgs (no positionals) with its errors turned into usage errors. */
-export function parseOptions(argv: string[], options: OptionSpec): Record<string, string | boolean | string[] | undefined> {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<
-      string,
-      string | boolean | string[] | undefined
-    >;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
 }

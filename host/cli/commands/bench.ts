@@ -1,8 +1,7 @@
 /** `janela bench <suite|all> [--json] [--quick]`: runs benchmark suites and prints their reports. */
-import { parseArgs } from 'node:util';
 import { SUITES } from '../../../bench/index.js';
 import type { BenchReport } from '../../../bench/types.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, UsageError, parseCommandArgs } from '../command.js';
 
 function printHuman(report: BenchReport): void {
   console.log(`== ${report.suite}: ${report.method}`);
@@ -16,7 +15,7 @@ export const bench: Command = {
   summary: 'run benchmark suites (JSON with --json)',
   usage: `usage: janela bench <${['all', ...Object.keys(SUITES)].join('|')}> [--json] [--quick]`,
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
       allowPositionals: true,

@@ -2,8 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TOP_MODULE, generateTop } from '../../../hdl/top.js';
-import { type Command, UsageError } from '../command.js';
-import { loadConfig, parseOptions } from '../configFile.js';
+import { type Command, UsageError, parseCommandArgs } from '../command.js';
+import { loadConfig } from '../configFile.js';
 
 const usage = [
   'usage: janela gen --out DIR [--config FILE]',
@@ -17,7 +17,7 @@ export const gen: Command = {
   summary: `generate the Verilog of the whole design (top ${TOP_MODULE}: core, UART, frame engine)`,
   usage,
   async run(argv) {
-    const values = parseOptions(argv, { out: { type: 'string' }, config: { type: 'string' } });
+    const { values } = parseCommandArgs({ args: argv, options: { out: { type: 'string' }, config: { type: 'string' } } });
     const out = values.out as string | undefined;
     if (!out) throw new UsageError('--out DIR is required');
     // Validate and generate everything before writing anything.

@@ -1,8 +1,8 @@
 /** `janela prove [--config FILE] [--json]`: the core's formal properties, each proven or failed. */
 import { PROPERTIES } from '../../../hdl/core/index.js';
 import { prove as runProofs, type ProofResult } from '../../../hdl/formal/prove.js';
-import { type Command, UsageError } from '../command.js';
-import { loadConfig, parseOptions } from '../configFile.js';
+import { type Command, UsageError, parseCommandArgs } from '../command.js';
+import { loadConfig } from '../configFile.js';
 
 const usage = [
   'usage: janela prove [--config FILE] [--json] [--max-capacity N] [--property NAME]...',
@@ -27,13 +27,13 @@ export const prove: Command = {
   summary: 'prove the core invariants with Yosys (sat -tempinduct)',
   usage,
   async run(argv) {
-    const values = parseOptions(argv, {
+    const { values } = parseCommandArgs({ args: argv, options: {
       config: { type: 'string' },
       json: { type: 'boolean' },
       'max-capacity': { type: 'string' },
       property: { type: 'string', multiple: true },
       mutation: { type: 'string' },
-    });
+    } });
     const mutation = values.mutation as string | undefined;
     if (mutation !== undefined && mutation !== 'count-overflow') throw new UsageError('--mutation takes count-overflow');
     const maxCapacity = values['max-capacity'] === undefined ? undefined : Number(values['max-capacity']);
