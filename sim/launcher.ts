@@ -84,14 +84,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return launchDesign(generateTop(config, { bitCycles }), config, { ...options, bitCycles });
 }
 
+/** How launchDesign builds a design other than the RTL (sim/gateLevel.ts: a synthesised netlist). */
+export interface DesignBuildOptions {
+  /** Cache folder and executable name (default janela-sim, janela-sim-fst/-vcd with a trace). */
+  readonly name?: string;
+  /** Extra Verilator flags, e.g. the ones a netlist over cells_sim.v needs. */
+  readonly verilatorFlags?: readonly string[];
+}
+
 /**
  * Builds and starts a given design (every file, top janela_top, BIT_CYCLES = bitCycles).
- * startSimulator uses it with the real core; a test may give it a stand-in core.
+ * startSimulator uses it with the real core; a test may give it a stand-in core, and
+ * sim/gateLevel.ts a synthesised netlist. `files` may include a Verilator config file
+ * (.vlt). The design must keep janela_top's sim_quiet and sim_receiving readable
+ * (sim/pty/model.h reads them).
  */
 export async function launchDesign(
   files: readonly VerilogFile[],
   config: CoreConfig,
-  options: SimulatorOptions & { readonly bitCycles: number },
+  options: SimulatorOptions & DesignBuildOptions & { readonly bitCycles: number },
 ): Promise<Simulator> {
   checkRate('drop', options.drop);
   checkRate('flip', options.flip);
@@ -99,13 +110,15 @@ export async function launchDesign(
     throw new ConfigError([{ path: 'seed', message: `seed must be a non-negative integer, got ${options.seed}` }]);
   }
   const trace = options.trace === undefined ? undefined : resolve(options.trace);
+  const name = options.name ?? 'janela-sim';
   const built = await buildTop({
-    name: trace ? `janela-sim-${traceFormat(trace)}` : 'janela-sim',
+    name: trace ? `${name}-${traceFormat(trace)}` : name,
     files,
     harness: [resolve(PTY_DIR, 'harness.cpp')],
     bitCycles: options.bitCycles,
     libs: ['-lutil'],
     ...(trace ? { trace: traceFormat(trace) } : {}),
+    ...(options.verilatorFlags?.length ? { flags: options.verilatorFlags } : {}),
   });
   const args: string[] = [];
   if (options.drop !== undefined) args.push('--drop', String(options.drop));

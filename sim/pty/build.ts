@@ -38,6 +38,8 @@ export interface TopBuild {
   readonly trace?: TraceFormat;
   /** Extra linker flags (the pty harness needs -lutil for openpty on older C libraries). */
   readonly libs?: readonly string[];
+  /** Extra Verilator flags, e.g. the gate-level ones (hdl/build/gateLevel.ts). */
+  readonly flags?: readonly string[];
 }
 
 /** Builds (or finds in the cache) the Verilated top with the pty harness. */
@@ -49,7 +51,7 @@ export function buildTop(build: TopBuild): Promise<BuiltModel> {
     sources: Object.fromEntries(build.files.map((f) => [f.name, f.text])),
     top: 'janela_top',
     harness: build.harness,
-    flags: [...traceFlags, ...(build.libs?.length ? ['-LDFLAGS', build.libs.join(' ')] : [])],
+    flags: [...traceFlags, ...(build.libs?.length ? ['-LDFLAGS', build.libs.join(' ')] : []), ...(build.flags ?? [])],
     cflags: [
       '-std=c++17',
       `-I${PTY_DIR}`,
