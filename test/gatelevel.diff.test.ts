@@ -24,7 +24,7 @@ import { DeviceMismatchError, openDevice } from '../host/device/index.js';
 import { LinkEngine } from '../host/model/linkEngine.js';
 import { OPS, STATUS, type CoreConfigInput, type OpName } from '../spec/index.js';
 import { launchGateLevel, synthesizeGateLevel, type GateLevelSimulator } from '../sim/gateLevel.js';
-import { Line, runRandomDiff, type DiffResult } from './support/gatelevelDiff.js';
+import { Line, runRandomDiff, type DiffResult } from './support/boardDiff.js';
 
 interface Case {
   readonly name: string;

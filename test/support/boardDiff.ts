@@ -1,6 +1,7 @@
 /**
- * Differential driver for the gate-level simulator: random command sequences
- * (test/support/randomOps.ts) go to the board over its pty as raw request frames, and
+ * Differential driver for a board behind a pty (the RTL simulator or the gate-level
+ * netlist): random command sequences (test/support/randomOps.ts) go to the board over its
+ * pty as raw request frames, and
  * the same bytes go to the virtual board (host/model/linkEngine.ts over CoreModel); every
  * response byte (sync, LEN, SEQ, status, payload, CRC) must be the same.
  *
@@ -103,8 +104,8 @@ export interface DiffResult {
   readonly seen: ReadonlySet<string>;
 }
 
-export class GateLevelMismatchError extends Error {
-  override readonly name = 'GateLevelMismatchError';
+export class BoardMismatchError extends Error {
+  override readonly name = 'BoardMismatchError';
 }
 
 interface Item {
@@ -119,7 +120,7 @@ interface Item {
 /**
  * Runs `ops` random commands through the board behind `line` and through `engine`, which
  * must hold the same state as the board (a fresh board and a fresh engine, or the two
- * after the same earlier runs). Throws GateLevelMismatchError on the first difference,
+ * after the same earlier runs). Throws BoardMismatchError on the first difference,
  * naming the seed and op index.
  */
 export async function runRandomDiff(line: Line, engine: LinkEngine, o: DiffOptions): Promise<DiffResult> {
@@ -166,7 +167,7 @@ export async function runRandomDiff(line: Line, engine: LinkEngine, o: DiffOptio
       at += want.length;
       const text = `${it.label}: op ${opName(it.frame[3]!)} seq ${it.seq} request ${hex(it.frame)} → ${hex(want)}`;
       if (hex(got) !== hex(want)) {
-        throw new GateLevelMismatchError(
+        throw new BoardMismatchError(
           [
             `gate level and model differ: seed ${o.seed}, ${it.index !== undefined ? `op index ${it.index}` : `after op index ${index - 1}`} (${it.label})`,
             `request  ${hex(it.frame)} (op ${opName(it.frame[3]!)}, seq ${it.seq})`,
@@ -250,7 +251,7 @@ export async function runRandomDiff(line: Line, engine: LinkEngine, o: DiffOptio
 
   const extra = await line.leftover(50);
   if (extra.length > 0) {
-    throw new GateLevelMismatchError(`gate level sent ${extra.length} bytes the model did not (seed ${o.seed}, after op index ${index - 1}): ${hex(extra)}`);
+    throw new BoardMismatchError(`gate level sent ${extra.length} bytes the model did not (seed ${o.seed}, after op index ${index - 1}): ${hex(extra)}`);
   }
   return {
     ops: index,
