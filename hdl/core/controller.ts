@@ -88,7 +88,7 @@ export function generateController(shape: CoreShape): VerilogFile {
     const lens = requestLengths(op)
       .map((l) => `req_len == ${lit(8, l)}`)
       .join(' || ');
-    return `            ${opParam(op)}: len_ok = ${lens};`;
+    return `            ${opParam(op)}: cmd_len_ok = ${lens.replaceAll('req_len', 'cmd_len')};`;
   }).join('\n');
   const opParams = OP_NAMES.map((op) => `    localparam [7:0] ${opParam(op)} = ${lit(8, OPS[op].code)};`).join('\n');
   const opWires = OP_NAMES.map((op) => `    wire op_${op} = (req_op == ${opParam(op)});`).join('\n');
@@ -98,6 +98,9 @@ export function generateController(shape: CoreShape): VerilogFile {
     .map((s) => `    localparam [7:0] ${statusParam(s)} = ${lit(8, STATUS[s].code)};`)
     .join('\n');
 
+  const weightsOff = requestOffset('setWeights', 'weights');
+  const cmdField = (f: string) => reqSlice(requestOffset('recall', f), 1, 'cmd_data');
+  const cmdWeightSum = [0, 1, 2, 3, 4].map((i) => `{3'd0, ${reqSlice(weightsOff + i, 1, 'cmd_data')}}`).join(' + ');
   const mc = (e: string) => resize(e, CB, 16);
   const wide = Math.max(CB, 8);
   const matchWide = resize('match_count', CB, wide);
@@ -142,6 +145,15 @@ ${messageParams(config)}
     reg [7:0]   req_len;
     reg [${CMD_DATA_BITS - 1}:0] req_data;
     reg [3:0]   cur_slot;       // the bank's selected slot
+    reg [3:0]   cur_slot_next;  // its value in the next cycle (the bank registers that slot's fields)
+    // Decoded or checked as the command is taken, for S_CHECK:
+    reg         weights_bad;    // the request's weights do not sum to ${WEIGHT_SUM}
+    reg         sel_free_slot;  // OPEN: S_CHECK selects the free slot
+    reg         sel_slot_zero;  // LIST, FOCUS, DECAY: S_CHECK selects slot 0
+    reg         recall_args_bad; // RECALL's limit, order or hasCursor out of range
+    reg         op_known;       // the request's opcode is known
+    reg         len_ok;         // and its length is one of the op's
+    reg [39:0]  scorer_in;      // the scorer's input
     reg [7:0]   item_sal;       // scored salience of OPEN / STORE
     reg [39:0]  weights;
     reg [${TB - 1}:0]  stamp_next;
@@ -192,7 +204,6 @@ ${opWires}
     wire [7:0]  req_step = ${field('decay', 'step', 1)};
     wire [7:0]  req_threshold = ${field('decay', 'threshold', 1)};
     wire [39:0] req_weights = ${field('setWeights', 'weights', 5)};
-    wire [10:0] req_weight_sum = ${[0, 1, 2, 3, 4].map((i) => `{3'd0, req_weights[${8 * i + 7}:${8 * i}]}`).join(' + ')};
 
     // ---------------------------------------------------------------- blocks
     wire        bank_sel_open;
@@ -204,6 +215,7 @@ ${opWires}
     wire        below_max, can_close;
 \`ifdef FORMAL
     wire [${W - 1}:0]  open_bits;
+    wire        bank_sel_coherent;
 \`endif
     wire        bank_do_open = (state == S_OPEN);
     wire        bank_do_close = (state == S_CLOSE_FIN);
@@ -214,19 +226,21 @@ ${opWires}
 
     ${MODULES.bank} bank (
         .clk(clk), .rst(rst),
-        .sel(cur_slot), .sel_open(bank_sel_open), .sel_gen(bank_sel_gen), .sel_wsal(bank_sel_wsal), .sel_items(bank_sel_items),
+        .sel(cur_slot), .sel_next(cur_slot_next), .sel_open(bank_sel_open), .sel_gen(bank_sel_gen), .sel_wsal(bank_sel_wsal), .sel_items(bank_sel_items),
         .open_count(open_count), .free_slot(free_slot), .below_max(below_max), .can_close(can_close),
         .do_open(bank_do_open), .do_close(bank_do_close), .do_set_wsal(bank_do_set_wsal),
         .do_items_inc(bank_items_inc), .do_items_dec(bank_items_dec), .do_decay(bank_do_decay),
         .wsal_in(item_sal), .decay_step(req_step)
 \`ifdef FORMAL
-        , .open_bits(open_bits)
+        , .open_bits(open_bits), .sel_coherent(bank_sel_coherent)
 \`endif
     );
 
     // The scorer sees the request's salience, or the neutral one (OPEN without salience).
-    wire [39:0] scorer_in = !has_salience ? ${lit(40, neutral)}
-                          : op_open ? ${reqSlice(salOff('open'), 5)} : ${reqSlice(salOff('store'), 5)};
+    // The salience fields of req_data: the scorer took its input from cmd_data.
+    wire        unused_req_salience = &{1'b0, ${reqSlice(salOff('open'), 5)}, ${reqSlice(salOff('store'), 5)}};
+    wire        cmd_has_salience = (cmd_op == ${opParam('open')} && cmd_len == ${lit(8, salLen('open'))})
+                                || (cmd_op == ${opParam('store')} && cmd_len == ${lit(8, salLen('store'))});
     wire [7:0]  composite;
     ${MODULES.scorer} scorer (.salience(scorer_in), .weights(weights), .composite(composite));
 
@@ -334,18 +348,19 @@ ${opWires}
     end
 
     // ---------------------------------------------------------------- checks (docs/hardware.md order)
-    reg        len_ok;
-    reg        op_known;
+    // Opcode and length, checked as the command is taken (registered for S_CHECK).
+    reg        cmd_len_ok;
+    reg        cmd_op_known;
     always @(*) begin
-        op_known = 1'b1;
-        len_ok = 1'b0;
-        case (req_op)
+        cmd_op_known = 1'b1;
+        cmd_len_ok = 1'b0;
+        case (cmd_op)
 ${lenChecks}
-            default: op_known = 1'b0;
+            default: cmd_op_known = 1'b0;
         endcase
     end
-    wire arg_bad_recall = op_recall && (req_limit == 8'd0 || req_limit > 8'd${MAX_PAGE} || req_order > 8'd1 || req_has_cursor > 8'd1);
-    wire arg_bad_weights = op_setWeights && req_weight_sum != 11'd${WEIGHT_SUM};
+    wire arg_bad_recall = op_recall && recall_args_bad;
+    wire arg_bad_weights = op_setWeights && weights_bad;
     wire needs_window = op_close || op_store || (op_recall && !req_all_windows);
     // The bank is looking at cur_slot, latched from the request's window id.
     wire window_not_found = (cur_slot >= 4'd${W}) || (bank_sel_gen != req_gen);
@@ -382,7 +397,7 @@ ${lenChecks}
     wire [7:0] rsp_byte;
     wire       rsp_last_byte;
     ${MODULES.response} response (
-        .msg(emit_msg), .idx(emit_idx),
+        .clk(clk), .msg(emit_msg), .idx(emit_idx),
         .err_status(err_status), .err_arg(err_arg),
         .win_id({bank_sel_gen, cur_slot}), .win_sal(bank_sel_wsal), .win_items(${resize('bank_sel_items', QB, 16)}),
         .freed(${mc('match_count')}), .item_sal(item_sal), .stamp_next(stamp_next),
@@ -392,10 +407,48 @@ ${lenChecks}
         .remaining(${mc('match_count')} - {12'd0, rec_total}),
         .data(rsp_byte), .last_byte(rsp_last_byte)
     );
-    assign cmd_ready = (state == S_IDLE);
-    assign rsp_valid = (state == S_EMIT);
-    assign rsp_data = rsp_valid ? rsp_byte : 8'h00;
-    assign rsp_last = rsp_valid && emit_final && rsp_last_byte;
+    // The response leaves through two register stages (the response module's byte source,
+    // then the byte), so the message muxes end at registers: a byte comes two cycles after
+    // its EMIT cycle, and cmd_ready waits for the last one.
+    reg        emitted, emitted_last;   // stage 1: an EMIT cycle, its last byte
+    reg        rsp_valid_q, rsp_last_q;
+    reg [7:0]  rsp_data_q;
+    always @(posedge clk) begin
+        emitted <= !rst && state == S_EMIT;
+        emitted_last <= !rst && state == S_EMIT && emit_final && rsp_last_byte;
+        rsp_valid_q <= !rst && emitted;
+        rsp_data_q <= emitted ? rsp_byte : 8'h00;
+        rsp_last_q <= !rst && emitted_last;
+    end
+    assign cmd_ready = (state == S_IDLE) && !emitted && !rsp_valid_q;
+    assign rsp_valid = rsp_valid_q;
+    assign rsp_data = rsp_data_q;
+    assign rsp_last = rsp_last_q;
+
+    // ---------------------------------------------------------------- selected slot
+    // cur_slot's next value, computed apart from the sequencing so that the window bank can
+    // register the fields of the slot selected next (its sel_* outputs are registers).
+    always @(*) begin
+        cur_slot_next = cur_slot;
+        if (!rst) begin
+            case (state)
+            S_IDLE: if (cmd_valid && cmd_ready) cur_slot_next = cmd_data[${8 * winOff + 3}:${8 * winOff}];
+            // Whatever the checks say: a failed op answers with an error that names no window,
+            // and the next command selects its own slot, so the checks stay off this path.
+            S_CHECK:
+                if (sel_free_slot) cur_slot_next = free_slot;
+                else if (sel_slot_zero) cur_slot_next = 4'd0;
+            S_STORE_WRITE: cur_slot_next = rd_slot;    // the victim's window, for its item count and id
+            S_RECALL_REC: cur_slot_next = rd_slot;
+            S_LIST_NEXT, S_FOCUS_SCAN, S_DECAY_WINDOWS: cur_slot_next = cur_slot + 4'd1;
+            S_FOCUS_DONE: cur_slot_next = focus_slot;
+            // Taken on every scan step (only a hit's is used), so the hit test stays off this path.
+            S_DECAY_EVICT_SCAN: cur_slot_next = rd_slot;
+            default: ;
+            endcase
+        end
+    end
+    always @(posedge clk) cur_slot <= cur_slot_next;
 
     // ---------------------------------------------------------------- sequencing
     always @(posedge clk) begin
@@ -411,11 +464,18 @@ ${lenChecks}
                 init_ptr <= init_ptr + ${lit(A, 1)};
                 if (init_ptr == ${last}) state <= S_IDLE;
             end
-            S_IDLE: if (cmd_valid) begin
+            S_IDLE: if (cmd_valid && cmd_ready) begin
+                weights_bad <= (${cmdWeightSum} != 11'd${WEIGHT_SUM});
+                op_known <= cmd_op_known;
+                recall_args_bad <= (${cmdField('limit')} == 8'd0 || ${cmdField('limit')} > 8'd${MAX_PAGE} || ${cmdField('order')} > 8'd1 || ${cmdField('hasCursor')} > 8'd1);
+                sel_free_slot <= (cmd_op == ${opParam('open')});
+                sel_slot_zero <= (cmd_op == ${opParam('list')}) || (cmd_op == ${opParam('focus')}) || (cmd_op == ${opParam('decay')});
+                len_ok <= cmd_len_ok;
+                scorer_in <= !cmd_has_salience ? ${lit(40, neutral)}
+                           : (cmd_op == ${opParam('open')}) ? ${reqSlice(salOff('open'), 5, 'cmd_data')} : ${reqSlice(salOff('store'), 5, 'cmd_data')};
                 req_op <= cmd_op;
                 req_len <= cmd_len;
                 req_data <= cmd_data;
-                cur_slot <= cmd_data[${8 * winOff + 3}:${8 * winOff}];
                 state <= S_CHECK;
             end
             S_CHECK: begin
@@ -430,31 +490,23 @@ ${emit('ERR', "1'b1", 'IDLE', '                        ')}
                     end
                 end else if (op_info || op_sync) begin
 ${emit('INFO', "1'b1", 'IDLE', '                    ')}
-                end else if (op_open) begin
-                    cur_slot <= free_slot;
-                    state <= S_OPEN;
-                end
+                end else if (op_open) state <= S_OPEN;
                 else if (op_close) state <= S_CLOSE_START;
                 else if (op_store) state <= S_STORE_START;
                 else if (op_recall) state <= S_RECALL_START;
                 else if (op_list) begin
-                    cur_slot <= 4'd0;
                     rec_done <= 4'd0;
                     rec_total <= ${resize('open_count', NB, 4)};
 ${emit('LIST_HEAD', 'list_empty', 'LIST_SCAN', '                    ', 'list_empty')}
                 end else if (op_count) begin
 ${emit('COUNT', "1'b1", 'IDLE', '                    ')}
                 end else if (op_focus) begin
-                    cur_slot <= 4'd0;
                     focus_found <= 1'b0;
                     state <= S_FOCUS_SCAN;
                 end else if (op_setWeights) begin
                     weights <= req_weights;
 ${emit('OK', "1'b1", 'IDLE', '                    ')}
-                end else if (op_decay) begin
-                    cur_slot <= 4'd0;
-                    state <= S_DECAY_WINDOWS;
-                end
+                end else if (op_decay) state <= S_DECAY_WINDOWS;
                 else state <= S_IDLE;
             end
             S_EMIT: begin
@@ -512,7 +564,6 @@ ${emit('CLOSE', "1'b1", 'IDLE', '                ')}
             end
             S_STORE_WRITE: begin
                 if (!evicted) item_count <= item_count + ${lit(CB, 1)};
-                cur_slot <= rd_slot;    // the victim's window, for its item count and id
                 state <= S_STORE_DEC;
             end
             S_STORE_DEC: begin
@@ -556,7 +607,6 @@ ${emit('RECALL_HEAD', 'no_matches', 'RECALL_PASS_START', '                ', 'no
             end
             S_RECALL_FETCH: state <= S_RECALL_REC;
             S_RECALL_REC: begin
-                cur_slot <= rd_slot;
                 last_key <= best_key;
                 has_last <= 1'b1;
                 rec_done <= rec_done + 4'd1;
@@ -571,7 +621,6 @@ ${emit('LIST_REC', 'rec_is_last', 'LIST_NEXT', '                    ', 'rec_is_l
                 end else state <= S_LIST_NEXT;
             end
             S_LIST_NEXT: begin
-                cur_slot <= cur_slot + 4'd1;
                 state <= (cur_slot == 4'd${W - 1}) ? S_IDLE : S_LIST_SCAN;
             end
 
@@ -582,20 +631,15 @@ ${emit('LIST_REC', 'rec_is_last', 'LIST_NEXT', '                    ', 'rec_is_l
                     focus_sal <= bank_sel_wsal;
                     focus_found <= 1'b1;
                 end
-                cur_slot <= cur_slot + 4'd1;
                 if (cur_slot == 4'd${W - 1}) state <= S_FOCUS_DONE;
             end
             S_FOCUS_DONE: begin
-                cur_slot <= focus_slot;
 ${emit('FOCUS', "1'b1", 'IDLE', '                ')}
             end
 
             // DECAY: step every window (one slot per cycle) and every item, count the items
             // below the threshold, then evict them in address order, at most MAX_PAGE.
-            S_DECAY_WINDOWS: begin
-                cur_slot <= cur_slot + 4'd1;
-                if (cur_slot == 4'd${W - 1}) state <= S_DECAY_START;
-            end
+            S_DECAY_WINDOWS: if (cur_slot == 4'd${W - 1}) state <= S_DECAY_START;
             S_DECAY_START: begin
                 match_count <= ${lit(CB, 0)};
                 state <= S_DECAY_SCAN;
@@ -613,7 +657,6 @@ ${emit('DECAY_HEAD', 'no_matches', 'DECAY_EVICT_START', '                ', 'no_
             S_DECAY_EVICT_SCAN: begin
                 if (decay_hit) begin
                     item_count <= item_count - ${lit(CB, 1)};
-                    cur_slot <= rd_slot;
                     state <= S_DECAY_EVICT_DEC;
                 end else if (scan_last) state <= S_IDLE;
             end

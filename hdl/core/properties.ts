@@ -23,6 +23,8 @@ export const HELPERS = {
   store: 'help_store',
   /** A STORE past its checks never has a zero connection. */
   storeConnection: 'help_store_connection',
+  /** The window bank's registered sel_* outputs equal the fields of the selected slot. */
+  bank: 'help_bank',
 } as const;
 export type HelperName = keyof typeof HELPERS;
 
@@ -62,7 +64,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
     statement: 'no valid item belongs to a closed window',
     label: 'check_items_open',
     alsoProperties: [],
-    helpers: ['state', 'coherent', 'close', 'store'],
+    helpers: ['state', 'coherent', 'close', 'store', 'bank'],
   },
   {
     name: 'store-spares-closed-windows',
@@ -70,7 +72,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
     statement: 'a STORE never changes a closed window (its bank entry or its items)',
     label: 'check_store_closed',
     alsoProperties: ['items-in-open-windows'],
-    helpers: ['state', 'coherent', 'close', 'store'],
+    helpers: ['state', 'coherent', 'close', 'store', 'bank'],
   },
   {
     name: 'no-zero-connection-item',
@@ -78,7 +80,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
     statement: 'an item with connection = 0 never enters the store',
     label: 'check_no_zero_connection',
     alsoProperties: [],
-    helpers: ['state', 'storeConnection'],
+    helpers: ['state', 'storeConnection', 'bank'],
   },
 ];
 
@@ -196,6 +198,9 @@ ${opStates}
 ${emitNextOps}
         end
     end
+
+    // Helper: the bank's registered view of the selected slot.
+    always @(*) if (f_started) ${h('bank')('bank_sel_coherent')}
 
     // Helper: read data coherence.
     always @(*) if (f_started && f_rd_coherent) ${h('coherent')(`{rd_valid, rd_slot, rd_sal} == f_meta_rd`)}

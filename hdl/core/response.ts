@@ -189,6 +189,11 @@ export function messageWidths(messages: readonly Message[]): { msgBits: number; 
  * Two small multiplexers instead of one wide one: (message, byte index) → which byte
  * source, then source → byte. Every distinct byte (a register byte or a constant) is one
  * source, shared by every message that sends it.
+ *
+ * A register sits between the two: `data` is the byte of the (msg, idx) of the previous
+ * cycle, read from the sources as they are now. The controller changes no byte source in
+ * an EMIT cycle, so that is the byte the previous cycle asked for. `last_byte` is of the
+ * current (msg, idx).
  */
 export function generateResponse(config: CoreConfig): VerilogFile {
   const name = MODULES.response;
@@ -221,13 +226,16 @@ export function generateResponse(config: CoreConfig): VerilogFile {
 \`default_nettype none
 
 module ${name} (
+    input  wire        clk,
     input  wire [${MB - 1}:0]  msg,
     input  wire [${IB - 1}:0]  idx,
 ${ports.join('\n')}
-    output reg  [7:0]  data,
+    output reg  [7:0]  data,       // the byte of the previous cycle's (msg, idx)
     output reg         last_byte   // idx is the message's last byte
 );
     reg [${SB - 1}:0] source;
+    reg [${SB - 1}:0] source_q;
+    always @(posedge clk) source_q <= source;
     always @(*) begin
         case ({msg, idx})
 ${romArms.join('\n')}
@@ -236,7 +244,7 @@ ${romArms.join('\n')}
     end
 
     always @(*) begin
-        case (source)
+        case (source_q)
 ${dataArms.join('\n')}
             default: data = 8'h00;
         endcase

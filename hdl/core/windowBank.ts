@@ -7,6 +7,12 @@
  * Every update applies to the selected slot `sel`, through one shared datapath (the
  * generation incrementer, the decay subtractor, the item counter): each slot's registers
  * only need a load enable. DECAY therefore steps the slots one per cycle.
+ *
+ * Timing: the selected slot's fields (sel_*) are registers, not a mux after the slot
+ * registers. The controller gives the slot it selects next cycle (sel_next), and sel_*
+ * load that slot's value as it will be after this cycle's update (write-through when
+ * sel_next == sel), so sel_* always equal the fields of slot sel, with no mux between
+ * them and the controller's logic or the shared datapath.
  */
 import { NEUTRAL_SALIENCE, compositeSalience } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
@@ -53,14 +59,17 @@ export function generateWindowBank(shape: CoreShape): VerilogFile {
 
   const freeSlot = [...slots]
     .reverse()
-    .map((s) => `        if (!open_${s}) free_slot = ${slotLit(s)};`)
+    .map((s) => `        if (!open_${s}) free_slot_now = ${slotLit(s)};`)
     .join('\n');
-  const selArms = slots
-    .map(
-      (s) =>
-        `            ${slotLit(s)}: begin sel_open = open_${s}; sel_gen = gen_${s}; sel_wsal = wsal_${s}; sel_items = items_${s}; end`,
-    )
-    .join('\n');
+  const arms = (prefix: string) =>
+    slots
+      .map(
+        (s) =>
+          `            ${slotLit(s)}: begin ${prefix}_open = open_${s}; ${prefix}_gen = gen_${s}; ${prefix}_wsal = wsal_${s}; ${prefix}_items = items_${s}; end`,
+      )
+      .join('\n');
+  const nxArms = arms('nx');
+  const selArms = arms('f');
 
   const text = `${header(name, 'open bits, generations, window saliences, item counts, open-window counter and its gates', {
     maxWindows: W,
@@ -76,12 +85,13 @@ module ${name} (
     input  wire        rst,
     // The slot the controller looks at and updates.
     input  wire [${SB - 1}:0]  sel,
+    input  wire [${SB - 1}:0]  sel_next,    // the value sel has in the next cycle
     output reg         sel_open,
     output reg  [${GB - 1}:0] sel_gen,
     output reg  [7:0]  sel_wsal,
     output reg  [${QB - 1}:0]  sel_items,
     output reg  [${NB - 1}:0]  open_count,
-    output reg  [${SB - 1}:0]  free_slot,   // lowest closed slot
+    output reg  [${SB - 1}:0]  free_slot,   // lowest closed slot, as of the previous cycle
     output wire        below_max,   // open_count < maxWindows
     output wire        can_close,   // close gate: open_count > minWindows
     // Updates of slot sel; open and close only take effect through the gates.
@@ -95,7 +105,8 @@ module ${name} (
     input  wire [7:0]  decay_step
 \`ifdef FORMAL
     ,
-    output wire [${W - 1}:0]  open_bits     // for the proofs
+    output wire [${W - 1}:0]  open_bits,    // for the proofs
+    output wire        sel_coherent  // sel_* equal the fields of slot sel
 \`endif
 );
     wire sel_exists = (sel < ${lit(SB, W)});
@@ -126,17 +137,57 @@ ${slotLogic.join('\n')}
         else if (close_fire) open_count <= open_count - ${lit(NB, 1)};
     end
 
+    // The lowest closed slot, registered: a cycle late, which the controller never sees,
+    // because it reads free_slot only in S_CHECK and no open or close happens the cycle before.
+    reg [${SB - 1}:0] free_slot_now;
     always @(*) begin
-        free_slot = ${slotLit(0)};
+        free_slot_now = ${slotLit(0)};
 ${freeSlot}
     end
+    always @(posedge clk) free_slot <= free_slot_now;
 
+    // The slot selected next cycle, as it is now.
+    reg         nx_open;
+    reg [${GB - 1}:0]  nx_gen;
+    reg [7:0]   nx_wsal;
+    reg [${QB - 1}:0]   nx_items;
+    always @(*) begin
+        case (sel_next)
+${nxArms}
+            default: begin nx_open = 1'b0; nx_gen = ${lit(GB, 0)}; nx_wsal = 8'd0; nx_items = ${lit(QB, 0)}; end
+        endcase
+    end
+    // sel_* load slot sel_next's value after this cycle's update: the update's result for a
+    // field written this cycle when sel_next is the slot being written (sel, if it exists),
+    // the slot's registers otherwise.
+    wire through = (sel_next == sel) && sel_exists;
+    always @(posedge clk) begin
+        if (rst) begin
+            sel_open  <= (sel_next < ${lit(SB, MIN)});
+            sel_gen   <= ${lit(GB, 0)};
+            sel_wsal  <= (sel_next < ${lit(SB, W)}) ? 8'd${neutral} : 8'd0;
+            sel_items <= ${lit(QB, 0)};
+        end else begin
+            // Fields not written load from the slot registers, so sel_* never hold a stale value.
+            sel_open  <= (through && (open_fire || close_fire)) ? open_fire : nx_open;
+            sel_gen   <= (through && open_fire) ? gen_next : nx_gen;
+            sel_wsal  <= (through && wsal_write) ? wsal_next : nx_wsal;
+            sel_items <= (through && items_write) ? items_next : nx_items;
+        end
+    end
+\`ifdef FORMAL
+    reg f_open;
+    reg [${GB - 1}:0] f_gen;
+    reg [7:0] f_wsal;
+    reg [${QB - 1}:0] f_items;
     always @(*) begin
         case (sel)
 ${selArms}
-            default: begin sel_open = 1'b0; sel_gen = ${lit(GB, 0)}; sel_wsal = 8'd0; sel_items = ${lit(QB, 0)}; end
+            default: begin f_open = 1'b0; f_gen = ${lit(GB, 0)}; f_wsal = 8'd0; f_items = ${lit(QB, 0)}; end
         endcase
     end
+    assign sel_coherent = {sel_open, sel_gen, sel_wsal, sel_items} == {f_open, f_gen, f_wsal, f_items};
+\`endif
 endmodule
 
 \`default_nettype wire

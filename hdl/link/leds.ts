@@ -54,6 +54,18 @@ module ${LEDS_MODULE} #(
     reg [7:0] last_op;
     reg       awaiting_status;  // the next response byte is the status of last_op
     reg [3:0] open_windows;
+    // The command and response signals arrive through a register stage: the LEDs may lag a
+    // cycle, and the core's and link's paths end here instead of at the counter's enable.
+    reg       cmd_fire_q, rsp_valid_q, ok_q;
+    reg [7:0] cmd_op_q;
+    always @(posedge clk) begin
+        cmd_fire_q <= cmd_fire && !rst;
+        cmd_op_q <= cmd_op;
+        rsp_valid_q <= rsp_valid && !rst;
+        ok_q <= (rsp_data == STATUS_OK);
+    end
+    wire open_ok = ok_q && (last_op == OPEN_OP);
+    wire close_ok = ok_q && (last_op == CLOSE_OP);
 
     always @(posedge clk) begin
         if (rst) begin
@@ -73,13 +85,13 @@ module ${LEDS_MODULE} #(
                 activity_shown <= activity_seen;
                 error_shown <= error_seen;
             end
-            if (cmd_fire) begin
-                last_op <= cmd_op;
+            if (cmd_fire_q) begin
+                last_op <= cmd_op_q;
                 awaiting_status <= 1'b1;
-            end else if (rsp_valid && awaiting_status) begin
+            end else if (rsp_valid_q && awaiting_status) begin
                 awaiting_status <= 1'b0;
-                if (rsp_data == STATUS_OK && last_op == OPEN_OP) open_windows <= open_windows + 4'd1;
-                if (rsp_data == STATUS_OK && last_op == CLOSE_OP) open_windows <= open_windows - 4'd1;
+                if (open_ok) open_windows <= open_windows + 4'd1;
+                if (close_ok) open_windows <= open_windows - 4'd1;
             end
         end
     end
