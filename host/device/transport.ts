@@ -25,7 +25,9 @@ export async function openSerialTransport(path: string, baudRate: number): Promi
   const { SerialPort } = await import('serialport');
   const port: SerialPort = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-  let closing = false;
+  // One close for every caller: a second close() waits for the first, so that when any of
+  // them resolves the port is really closed and its lock released (a reopen may follow).
+  let closing: Promise<void> | undefined;
   let closeListener: (error: Error) => void = () => {};
   port.on('close', () => closeListener(new PortClosedError(`${path} was closed`)));
   port.on('error', (e: Error) => closeListener(new PortClosedError(`${path}: ${e.message}`)));
@@ -33,7 +35,7 @@ export async function openSerialTransport(path: string, baudRate: number): Promi
     clock: realClock,
     description: path,
     write(bytes) {
-      if (!closing) port.write(Buffer.from(bytes));
+      if (closing === undefined) port.write(Buffer.from(bytes));
     },
     onData(listener) {
       port.on('data', (chunk: Buffer) => listener(new Uint8Array(chunk)));
@@ -41,12 +43,13 @@ export async function openSerialTransport(path: string, baudRate: number): Promi
     onClose(listener) {
       closeListener = listener;
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      if (!port.isOpen) return;
-      await new Promise<void>((resolve) => port.drain(() => resolve()));
-      await new Promise<void>((resolve) => port.close(() => resolve()));
+    close() {
+      closing ??= (async () => {
+        if (!port.isOpen) return;
+        await new Promise<void>((resolve) => port.drain(() => resolve()));
+        await new Promise<void>((resolve) => port.close(() => resolve()));
+      })();
+      return closing;
     },
   };
 }
