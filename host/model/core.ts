@@ -28,6 +28,7 @@ import {
   type RawSalience,
   type Weights,
   GENERATION_BITS,
+  WEIGHT_SUM,
 } from '../../spec/index.js';
 import {
   decodeRequest,
@@ -298,7 +299,7 @@ const HANDLERS: { [N in OpName]: Handler<N> } = {
   },
 
   setWeights(s, _c, req) {
-    if (req.weights.reduce((a, b) => a + b, 0) !== 256) return err.salience(SalienceReason.WeightSum);
+    if (req.weights.reduce((a, b) => a + b, 0) !== WEIGHT_SUM) return err.salience(SalienceReason.WeightSum);
     s.weights = [...req.weights] as unknown as Weights;
     return { status: 'ok', value: {} };
   },
