@@ -200,7 +200,7 @@ const BOARD_INPUTS: readonly BoardInput[] = [
     flashers: FT2232H_FLASHERS,
     sramNote: 'An unmodified iCEstick can only be programmed through its SPI flash; SRAM loading needs the flash removed and a wire added (see iceprog --help).',
     resources: { lcs: 1280, ebr: 16, dsp: 0, ios: 95 },
-    defaultConfig: { capacity: 64, quota: 16, clockHz: 12_000_000, baud: 115_200 },
+    defaultConfig: { capacity: 64, quota: 16, clockHz: 12_000_000, baud: 115_200, scorer: 'serial' },
     configNote:
       'capacity 64 (store 8 + link 3 = 11 of 16 block RAMs; up to 256 would fit the block RAM). The logic does not fit: the core needs about 3.8k logic cells at any capacity and the HX1K has 1280, so this build stops after synthesis with a FitError naming the LCs until the core gets smaller.',
   },

@@ -15,6 +15,13 @@ export const STAMP_BITS = 40;
 export const MAX_PAGE = 15;
 /** Largest content-store capacity the generator accepts (address width ≤ 12). */
 export const MAX_CAPACITY = 4096;
+/**
+ * How the salience scorer is built. Same results, different hardware:
+ * - parallel: five 8×8 products and an adder tree, one clock (DSP blocks on UltraPlus parts);
+ * - serial: one 16-bit adder, 40 clocks per OPEN / STORE (for parts without DSPs, like the HX1K).
+ */
+export const SCORERS = ['parallel', 'serial'] as const;
+export type Scorer = (typeof SCORERS)[number];
 
 const positiveInt = z.number().int().positive();
 
@@ -34,6 +41,8 @@ export const coreConfigSchema = z
     clockHz: positiveInt.default(12_000_000),
     /** UART line rate. */
     baud: positiveInt.default(115_200),
+    /** Scorer hardware (see SCORERS); results are identical, only size and latency differ. */
+    scorer: z.enum(SCORERS).default('parallel'),
   })
   .strict()
   .superRefine((c, ctx) => {

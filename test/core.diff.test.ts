@@ -27,13 +27,15 @@ interface Case {
   readonly ops: number;
 }
 
-// 120 000 random operations in all, over maxWindows 5, 9 and 15 and small stores, so that
-// both quota eviction and global eviction happen often.
+// 130 000 random operations in all, over maxWindows 5, 9 and 15, small stores (so that
+// both quota eviction and global eviction happen often) and both scorer builds.
 const CASES: readonly Case[] = [
   { name: '5 windows, small store', config: { maxWindows: 5, minWindows: 3, capacity: 16, quota: 6 }, seeds: [101, 102], ops: 20_000 },
   { name: '9 windows, default store', config: { maxWindows: 9, minWindows: 3, capacity: 64, quota: 16 }, seeds: [201, 202], ops: 15_000 },
   { name: '15 windows, quota 4', config: { maxWindows: 15, minWindows: 2, capacity: 32, quota: 4 }, seeds: [301, 302], ops: 20_000 },
   { name: 'min = max = 3, tiny store', config: { maxWindows: 3, minWindows: 3, capacity: 5, quota: 5 }, seeds: [401], ops: 10_000 },
+  // The 40-clock scorer of parts without DSPs: same composites, OPEN and STORE just take longer.
+  { name: 'serial scorer', config: { maxWindows: 5, minWindows: 3, capacity: 16, quota: 6, scorer: 'serial' }, seeds: [501], ops: 10_000 },
 ];
 const extraSeed = process.env.JANELA_DIFF_SEED ? [Number(process.env.JANELA_DIFF_SEED)] : [];
 

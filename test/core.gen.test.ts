@@ -19,6 +19,8 @@ const LINT_CONFIGS: CoreConfigInput[] = [
   { maxWindows: 15, minWindows: 15, capacity: 4096, quota: 4096 },
   { maxWindows: 7, minWindows: 7, capacity: 100, quota: 3 },
   { maxWindows: 2, minWindows: 1, capacity: 2, quota: 2, weights: [0, 0, 0, 256 - 255, 255] },
+  { scorer: 'serial' },
+  { maxWindows: 1, minWindows: 1, capacity: 1, quota: 1, scorer: 'serial' },
 ];
 
 describe('core generator: lint', () => {
@@ -35,13 +37,15 @@ describe('core generator: lint', () => {
         minFraction: fc.double({ min: 0, max: 1, noNaN: true }),
         capacity: fc.integer({ min: 1, max: MAX_CAPACITY }),
         quotaFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+        scorer: fc.constantFrom('parallel' as const, 'serial' as const),
       })
-      .map(({ maxWindows, minFraction, capacity, quotaFraction }) =>
+      .map(({ maxWindows, minFraction, capacity, quotaFraction, scorer }) =>
         parseCoreConfig({
           maxWindows,
           minWindows: 1 + Math.floor(minFraction * (maxWindows - 1)),
           capacity,
           quota: 1 + Math.floor(quotaFraction * (capacity - 1)),
+          scorer,
         }),
       );
     await fc.assert(

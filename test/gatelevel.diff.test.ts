@@ -61,9 +61,9 @@ const CASES: readonly Case[] = [
     mustSee: [...EVERY_OP_OK, 'recall:more', 'decay:evicted', `store:${STATUS.windowNotFound.code}`, `open:${STATUS.boundedMemoryExceeded.code}`],
   },
   {
-    name: 'small store, HX mapping',
+    name: 'small store, HX mapping, serial scorer',
     board: 'icestick',
-    config: { maxWindows: 5, minWindows: 3, capacity: 16, quota: 6 },
+    config: { maxWindows: 5, minWindows: 3, capacity: 16, quota: 6, scorer: 'serial' },
     seed: SEED ?? 20_262,
     ops: OPS_OVERRIDE ?? DEFAULT_OPS,
     mustSee: [...EVERY_OP_OK, 'recall:more', 'decay:evicted', 'store:evicted', `close:${STATUS.boundedMemoryInsufficient.code}`],

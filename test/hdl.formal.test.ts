@@ -27,6 +27,12 @@ describe('formal proofs', () => {
     expect(results.find((r) => r.id === 'b')!.assertions).toBe(1);
   }, 180_000);
 
+  it('proves every property with the serial scorer (its extra state and clocks change nothing)', async () => {
+    const serial = parseCoreConfig({ ...SMALL, scorer: 'serial' });
+    const results = await prove(serial);
+    expect(results.map((r) => [r.property, r.status])).toEqual(PROPERTIES.map((p) => [p.name, 'proven']));
+  }, 180_000);
+
   it('fails (a) with a counterexample on the count-overflow mutation', async () => {
     // minWindows = maxWindows: one OPEN after reset already overflows the mutated gate.
     const config = parseCoreConfig({ maxWindows: 2, minWindows: 2, capacity: 2, quota: 1 });

@@ -69,6 +69,7 @@ export function generateController(shape: CoreShape): VerilogFile {
   const { addrBits: A, itemCountBits: CB, slotItemBits: QB, openCountBits: NB, stampBits: TB } = shape;
   const { msgBits: MB, idxBits: IB } = messageWidths(coreMessages(config));
   const S = STATE_BITS;
+  const serialScorer = config.scorer === 'serial';
   const K = KEY_BITS;
   const continuations = new Set<StateName>();
   const emit = emitter(continuations);
@@ -129,7 +130,7 @@ module ${name} (
 );
 ${opParams}
 ${statusParams}
-${stateParams()}
+${stateParams(config)}
 ${messageParams(config)}
     localparam [${IB - 1}:0] IDX_ZERO = ${lit(IB, 0)};
     localparam [1:0] EVICT_NONE = 2'd0;    // free address, no eviction
@@ -242,7 +243,20 @@ ${opWires}
     wire        cmd_has_salience = (cmd_op == ${opParam('open')} && cmd_len == ${lit(8, salLen('open'))})
                                 || (cmd_op == ${opParam('store')} && cmd_len == ${lit(8, salLen('store'))});
     wire [7:0]  composite;
-    ${MODULES.scorer} scorer (.salience(scorer_in), .weights(weights), .composite(composite));
+${
+  serialScorer
+    ? `    // Serial scorer: started by S_CHECK for an OPEN or STORE (also one that fails its checks,
+    // harmlessly); S_OPEN_SCORE / S_STORE_SCORE wait for it. scorer_in holds since the command.
+    wire        scorer_busy;
+    wire        scorer_start = (state == S_CHECK) && (op_open || op_store);
+    ${MODULES.scorer} scorer (
+        .clk(clk), .rst(rst), .start(scorer_start),
+        .salience(scorer_in), .weights(weights), .composite(composite), .busy(scorer_busy)
+    );`
+    : `    ${MODULES.scorer} scorer (.salience(scorer_in), .weights(weights), .composite(composite));`
+}
+    // OPEN and STORE with a salience take the composite; a STORE without one, its window's.
+    wire [7:0]  scored_sal = (op_store && !has_salience) ? bank_sel_wsal : composite;
 
     reg         store_rd_en;
     reg  [${A - 1}:0]  store_rd_addr;
@@ -479,8 +493,7 @@ ${lenChecks}
                 state <= S_CHECK;
             end
             S_CHECK: begin
-                item_sal <= (op_store && !has_salience) ? bank_sel_wsal : composite;
-                err_status <= chk_status;
+${serialScorer ? '' : '                item_sal <= scored_sal;\n'}                err_status <= chk_status;
                 err_arg <= chk_arg;
                 if (chk_status != ${statusParam('ok')}) begin
                     if (chk_has_arg) begin
@@ -490,9 +503,9 @@ ${emit('ERR', "1'b1", 'IDLE', '                        ')}
                     end
                 end else if (op_info || op_sync) begin
 ${emit('INFO', "1'b1", 'IDLE', '                    ')}
-                end else if (op_open) state <= S_OPEN;
+                end else if (op_open) state <= S_OPEN${serialScorer ? '_SCORE' : ''};
                 else if (op_close) state <= S_CLOSE_START;
-                else if (op_store) state <= S_STORE_START;
+                else if (op_store) state <= S_STORE_${serialScorer ? 'SCORE' : 'START'};
                 else if (op_recall) state <= S_RECALL_START;
                 else if (op_list) begin
                     rec_done <= 4'd0;
@@ -514,7 +527,16 @@ ${emit('OK', "1'b1", 'IDLE', '                    ')}
                 else emit_idx <= emit_idx + ${lit(IB, 1)};
             end
 
-            // OPEN: the bank opens its lowest closed slot (through its gate).
+${
+  serialScorer
+    ? `            S_OPEN_SCORE, S_STORE_SCORE: if (!scorer_busy) begin
+                item_sal <= scored_sal;
+                state <= op_open ? S_OPEN : S_STORE_START;
+            end
+
+`
+    : ''
+}            // OPEN: the bank opens its lowest closed slot (through its gate).
             S_OPEN: begin
 ${emit('OPEN', "1'b1", 'IDLE', '                ')}
             end

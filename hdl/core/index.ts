@@ -22,7 +22,7 @@ export function generateCore(config: CoreConfig, options: CoreOptions = {}): Ver
   const shape = coreShape(parseCoreConfig(config), options);
   return [
     generateWindowBank(shape),
-    generateScorer(),
+    generateScorer(shape.config),
     generateContentStore(shape),
     generateResponse(shape.config),
     generateController(shape),

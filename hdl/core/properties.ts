@@ -8,7 +8,7 @@
  * asserted (and so proven with it), never assumed.
  */
 import { lit } from '../verilog.js';
-import { STATES, STATE_NAMES, type StateName } from './fsm.js';
+import { STATES, buildStates, type StateName } from './fsm.js';
 import { META_BITS, type CoreShape } from './shape.js';
 
 /** Groups of strengthening invariants, by label prefix. */
@@ -90,8 +90,7 @@ export function proofLabels(p: PropertyDef): string[] {
   return [p.label, ...others, ...p.helpers.map((h) => HELPERS[h])];
 }
 
-const STORE_PRE_WRITE: StateName[] = ['STORE_START', 'STORE_SCAN', 'STORE_VICTIM', 'STORE_WRITE'];
-const STORE_STATES = STATE_NAMES.filter((s) => STATES[s] === 'store');
+const STORE_PRE_WRITE: StateName[] = ['STORE_SCORE', 'STORE_START', 'STORE_SCAN', 'STORE_VICTIM', 'STORE_WRITE'];
 const inStates = (states: readonly StateName[]) => `(${states.map((s) => `state == S_${s}`).join(' || ')})`;
 
 type Labeller = (cond: string) => string;
@@ -124,8 +123,12 @@ export function formalSection(shape: CoreShape, emitNextStates: readonly StateNa
         `    wire        f_live_${i} = (state != S_INIT) || (init_ptr > ${lit(A, i)});`,
     )
     .join('\n');
+  const present = buildStates(shape.config);
+  const storePreWrite = STORE_PRE_WRITE.filter((s) => present.includes(s));
+  const storeStates = present.filter((s) => STATES[s] === 'store');
   const popTerms = [...Array(W).keys()].map((s) => (NB === 1 ? `open_bits[${s}]` : `{${lit(NB - 1, 0)}, open_bits[${s}]}`));
-  const opStates = STATE_NAMES.filter((s) => STATES[s] !== null)
+  const opStates = present
+    .filter((s) => STATES[s] !== null)
     .map((s) => `        if (state == S_${s}) ${h('state')(`op_${STATES[s]}`)}`)
     .join('\n');
   const emitNextOps = emitNextStates
@@ -218,12 +221,12 @@ ${closeAll}
 
     // Helper: a STORE past its checks has a nonzero connection (EMIT of its response sits
     // between STORE_DEC and STORE_DONE).
-    always @(*) if (f_started && (${inStates(STORE_STATES)} || (state == S_EMIT && emit_next == S_STORE_DONE)))
+    always @(*) if (f_started && (${inStates(storeStates)} || (state == S_EMIT && emit_next == S_STORE_DONE)))
         ${h('storeConnection')('!zero_connection')}
 
     // Helper: the STORE's window stays open; the victim is valid and its record is on the read port.
     always @(*) if (f_started) begin
-        if (${inStates(STORE_PRE_WRITE)}) ${h('store')('f_open16[cur_slot]')}
+        if (${inStates(storePreWrite)}) ${h('store')('f_open16[cur_slot]')}
         if (state == S_STORE_SCAN) ${h('store')('f_rd_coherent')}
         if ((state == S_STORE_SCAN || state == S_STORE_VICTIM) && best_found) ${h('store')(`f_meta_best[${V}]`)}
         if (state == S_STORE_WRITE && evicted) ${h('store')('f_rd_coherent && rd_addr_q == best_addr && rd_valid')}
