@@ -150,7 +150,12 @@ export class TokenCounter {
   /** The longest prefix of `text`'s tokens, decoded, whose re-count is at most `maxTokens`. */
   head(text: string, maxTokens: number): string {
     if (maxTokens <= 0) return '';
-    const tokens = this.encode(text);
+    return this.headOf(text, this.encode(text), maxTokens);
+  }
+
+  /** `head(text, maxTokens)` given `tokens = encode(text)`, so that repeated cuts of one text encode it once. */
+  headOf(text: string, tokens: readonly number[], maxTokens: number): string {
+    if (maxTokens <= 0) return '';
     if (tokens.length <= maxTokens) return text;
     let k = maxTokens;
     // Decoding a cut inside a multi-token character and re-encoding can change the count; shrink until it holds.

@@ -18,6 +18,16 @@
  * opens its turn is pinned in front of it as the anchor, so every window starts on a user
  * turn (unless the conversation has no user message before the tail at all).
  *
+ * Tool calls (window.ts, units). An assistant message and the tool results appended right
+ * after it form one unit (messages carry no tool-call id); the overlap, the fit and the
+ * folding cut only between units, so a window never holds a tool
+ * result without the assistant message that requested it, nor that assistant message
+ * without its results. A unit that does not fit next to its anchor even alone is
+ * *condensed* — its messages are shown truncated to one common level so that all of them
+ * fit (`condenseUnit`) — and, when it has too many messages even to frame in the room,
+ * *spilled*: it is folded whole, the window keeps the anchor, and further results of the
+ * same unit are folded as they arrive, until the next non-tool message.
+ *
  * Folding. Whatever leaves the window for good (old tail, old anchor) is queued, whole and
  * in `seq` order per batch, to the fold callback. Each message is folded exactly once.
  *
@@ -36,7 +46,7 @@ import { FoldQueue, type FoldFn, type FoldedMessage, type FoldReason } from './f
 import { messageSchema, type Message, type WindowMessage } from './messages.js';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.js';
 import { TokenCounter } from './tokens.js';
-import { entryBytes, planSlide, truncateToTokens, type Entry } from './window.js';
+import { condenseUnit, entryBytes, planSlide, truncateToTokens, type Entry } from './window.js';
 
 export const SESSION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 export const sessionIdSchema = z
@@ -104,6 +114,10 @@ interface Session {
   /** The latest user entry (turn opener for the next non-user message). */
   lastUser: Entry | undefined;
   nextSeq: number;
+  /** The latest non-tool message is an assistant message: tool results appended now belong to it. */
+  callOpen: boolean;
+  /** The latest unit was spilled (folded whole): its further tool results are folded on arrival. */
+  spilling: boolean;
   lastActive: number;
   bytes: number;
   slides: number;
@@ -116,7 +130,15 @@ export interface AppendResult {
   readonly windowTokens: number;
   /** True when the message was shown truncated. */
   readonly truncated: boolean;
-  /** Present when the append made the window slide. */
+  /**
+   * Present when the message was folded at once instead of shown: it is a tool result of a
+   * unit too large for the window (`slide.spilled` is set too, and `slide.foldedSeqs` holds it).
+   */
+  readonly spilled?: true;
+  /**
+   * Present when the append made the window slide, or folded anything: a further result of a
+   * spilled unit is reported as a slide that folds just that message and keeps the rest.
+   */
   readonly slide?: SlideInfo;
 }
 
@@ -129,8 +151,12 @@ export interface SlideInfo {
   readonly foldedSeqs: readonly number[];
   /** seq of the anchor of the new window, if any. */
   readonly anchorSeq: number | undefined;
-  /** Fewer than the overlap target were kept so that the new message fits. */
+  /** Fewer than the overlap target were kept (older units given up, or the kept unit condensed) so that the new message fits. */
   readonly shortened: boolean;
+  /** seq of the messages of the incoming message's unit shown truncated further so that the unit fits (empty normally). */
+  readonly condensedSeqs: readonly number[];
+  /** The incoming message was not shown: its unit was folded whole (its seqs, the message's included, are in foldedSeqs). */
+  readonly spilled: boolean;
 }
 
 export interface WindowView {
@@ -234,6 +260,8 @@ export class ContextTracker {
       tailTokens: 0,
       lastUser: undefined,
       nextSeq: 0,
+      callOpen: false,
+      spilling: false,
       lastActive: this.#now(),
       bytes,
       slides: 0,
@@ -262,22 +290,42 @@ export class ContextTracker {
       tokens,
       turn: s.lastUser,
       bytes: entryBytes(stored, view),
+      unitStart: stored.role !== 'tool' || !s.callOpen,
     };
     if (stored.role === 'user') entry.turn = entry;
     let slide: SlideInfo | undefined;
-    if ((s.anchor?.tokens ?? 0) + s.tailTokens + tokens > s.capacity) slide = this.#slide(s, entry);
-    s.tail.push(entry);
-    s.tailTokens += tokens;
+    let spilled = false;
+    if (stored.role !== 'tool') {
+      s.callOpen = stored.role === 'assistant';
+      s.spilling = false;
+    }
+    if (s.spilling) {
+      // A further result of a unit that was spilled: its assistant message is gone, so it is folded too.
+      // Reported as a slide that folds just this message and leaves the window as it was.
+      this.#folds.enqueue([{ seq: entry.seq, message: stored }], { sessionId: s.id, reason: 'slid' });
+      spilled = true;
+      const retainedSeqs: number[] = [];
+      for (const e of s.tail) retainedSeqs.push(e.seq);
+      slide = { retainedTokens: s.tailTokens, retainedSeqs, foldedSeqs: [entry.seq], anchorSeq: s.anchor?.seq, shortened: false, condensedSeqs: [], spilled: true };
+    } else {
+      if ((s.anchor?.tokens ?? 0) + s.tailTokens + tokens > s.capacity) slide = this.#slide(s, entry);
+      spilled = slide?.spilled ?? false;
+      if (!spilled) {
+        s.tail.push(entry);
+        s.tailTokens += entry.tokens;
+        this.#addBytes(s, entry.bytes);
+      }
+    }
     s.nextSeq++;
     if (stored.role === 'user') s.lastUser = entry;
-    this.#addBytes(s, entry.bytes);
     this.#touch(s);
     this.#record('append', s, t0, this.#bytes - before, true);
     const result: AppendResult = {
       sessionId: id,
       seq: entry.seq,
       windowTokens: this.#windowTokens(s),
-      truncated: view !== stored,
+      truncated: !spilled && entry.view !== stored,
+      ...(spilled ? { spilled: true as const } : {}),
       ...(slide ? { slide } : {}),
     };
     return result;
@@ -360,33 +408,80 @@ export class ContextTracker {
     await this.#folds.flush();
   }
 
+  /** Slides the window for `incoming` (not yet in the tail; the caller pushes it unless the slide spilled it). */
   #slide(s: Session, incoming: Entry): SlideInfo {
     const plan = planSlide(s.tail, incoming, s.capacity, this.config.contextOverlap);
+    let keepFrom = plan.keepFrom;
+    let retainedTokens = plan.retainedTokens;
+    let shortened = plan.shortened;
+    const anchor = plan.anchor;
+    const condensedSeqs: number[] = [];
+    let spilled = false;
+    if (!plan.fits) {
+      // The incoming tool result's unit does not fit next to its anchor even alone: condense it, or spill it.
+      const unit: Entry[] = [];
+      for (let i = plan.unitFrom; i < s.tail.length; i++) unit.push(s.tail.at(i) as Entry);
+      unit.push(incoming);
+      const views = condenseUnit(
+        this.counter,
+        unit.map((e) => e.message),
+        s.capacity - (anchor?.tokens ?? 0),
+        s.messageCap,
+      );
+      shortened = true;
+      if (views) {
+        retainedTokens = 0;
+        unit.forEach((e, i) => {
+          const v = views[i] as { view: Entry['view']; tokens: number };
+          if (v.tokens < e.tokens) condensedSeqs.push(e.seq);
+          const bytes = entryBytes(e.message, v.view);
+          if (e !== incoming) {
+            s.tailTokens += v.tokens - e.tokens;
+            this.#addBytes(s, bytes - e.bytes);
+            retainedTokens += v.tokens;
+          }
+          e.view = v.view;
+          e.tokens = v.tokens;
+          e.bytes = bytes;
+        });
+      } else {
+        // Fold the whole unit (the incoming result included); the window keeps the user message of its turn.
+        spilled = true;
+        keepFrom = s.tail.length;
+        retainedTokens = 0;
+      }
+    }
     const out: FoldedMessage[] = [];
     const oldAnchor = s.anchor;
-    if (oldAnchor && oldAnchor !== plan.anchor) {
+    if (oldAnchor && oldAnchor !== anchor) {
       out.push({ seq: oldAnchor.seq, message: oldAnchor.message });
       this.#addBytes(s, -oldAnchor.bytes);
     }
-    for (let i = 0; i < plan.keepFrom; i++) {
+    for (let i = 0; i < keepFrom; i++) {
       const e = s.tail.shift() as Entry;
       s.tailTokens -= e.tokens;
-      if (e === plan.anchor) continue; // stays, pinned as the anchor (its bytes stay counted)
+      if (e === anchor) continue; // stays, pinned as the anchor (its bytes stay counted)
       out.push({ seq: e.seq, message: e.message });
       this.#addBytes(s, -e.bytes);
     }
-    s.anchor = plan.anchor;
+    if (spilled) {
+      out.push({ seq: incoming.seq, message: incoming.message });
+      s.spilling = true;
+    }
+    s.anchor = anchor;
     s.slides++;
     this.#slides++;
     this.#folds.enqueue(out, { sessionId: s.id, reason: 'slid' });
     const retainedSeqs: number[] = [];
     for (const e of s.tail) retainedSeqs.push(e.seq);
     return {
-      retainedTokens: plan.retainedTokens,
+      retainedTokens,
       retainedSeqs,
       foldedSeqs: out.map((f) => f.seq),
-      anchorSeq: plan.anchor?.seq,
-      shortened: plan.shortened,
+      anchorSeq: anchor?.seq,
+      shortened,
+      condensedSeqs,
+      spilled,
     };
   }
 
