@@ -101,7 +101,7 @@ describe('generated Verilog', () => {
     ].join('; ');
     const out = (await runYosys(['-q', '-p', script], files)) as Record<string, unknown>;
     const stat = String(out['stat.txt']);
-    // 64 bytes of request payloads: one block; 4 × 243 + 18 response bytes: two.
+    // 4 × 32 bytes of request queue: one block; 4 × 245 + 20 + 5 × 4 response bytes: two.
     expect(/SB_RAM40_4K\s+(\d+)/.exec(stat)?.[1]).toBe('3');
     expect(/Number of memories:\s+(\d+)/.exec(stat)?.[1]).toBe('0');
   }, 120_000);

@@ -6,9 +6,10 @@ export const BRAM_MODULE = 'janela_link_bram';
 /**
  * One write port, one synchronous read port, no reset and no initial contents: the
  * pattern Yosys infers as iCE40 block RAM. Readers allow one cycle of read latency.
- * The link never reads an address in the cycle it writes it (the request queue and the
- * response ring keep writer and reader in different slots), so `no_rw_check` spares
- * Yosys the bypass logic that would otherwise emulate read-during-write.
+ * The link never uses a byte read from an address in the cycle it is written (the request
+ * queue and the response ring keep writer and reader in different slots while the reader
+ * uses the data), so `no_rw_check` spares Yosys the bypass logic that would otherwise
+ * emulate read-during-write.
  */
 export function generateBram(): VerilogFile {
   const text = `${header(BRAM_MODULE, 'byte RAM, synchronous read, no reset (infers SB_RAM40_4K)', {})}

@@ -1,7 +1,18 @@
 /**
- * The frame CRC (spec/protocol.ts's CRC table: CRC-32C), one byte per cycle: janela_crc.
- * The frame blocks hold the register from `CRC_INIT_LITERAL`, feed it every byte from LEN to
- * the end of the payload, and put `crc ^ CRC_XOROUT_LITERAL` on the wire, low byte first.
+ * The frame CRC (spec/protocol.ts's CRC table: CRC-32C), one bit per cycle: janela_crc.
+ *
+ * Bit-serial, because a byte lasts at least 10 · MIN_BIT_CYCLES = 40 clocks on the line and
+ * eight of them are enough: the register's next value is a shift with the polynomial XORed
+ * in at its set bits (one LUT each), instead of the ~60-LUT xor network of a byte-wide update.
+ *
+ * The frame blocks clear the register at a frame's start and step it eight times per byte,
+ * least significant bit first. Two more uses come from the same shift:
+ * - sending: stepping with `din = crc[0]` makes the feedback zero, so eight steps shift the
+ *   register right by a byte; the transmitter sends `crc[7:0]` (after the final XOR) and
+ *   shifts, four times, instead of selecting bytes with a 32-to-8 multiplexer;
+ * - receiving: the receiver steps the CRC bytes in too; after a good frame's four CRC bytes
+ *   the register holds CRC_RESIDUE whatever the frame was, so the check is one comparison
+ *   with a constant and the received CRC need not be kept.
  */
 import { CRC, FRAME_TRAILER_BYTES } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
@@ -21,37 +32,77 @@ export const CRC_INDEX_BITS = indexBits(FRAME_TRAILER_BYTES);
 export const CRC_LAST_INDEX_LITERAL = lit(CRC_INDEX_BITS, FRAME_TRAILER_BYTES - 1);
 /** Value of the CRC register at the start of a frame. */
 export const CRC_INIT_LITERAL = lit(CRC_BITS, CRC.init);
-/** XORed into the register to give the CRC that goes on the wire. */
-export const CRC_XOROUT_LITERAL = lit(CRC_BITS, CRC.xorout);
+
+/** The register after the bytes, from `start`: the same bitwise update the hardware does. */
+function crcRegister(start: number, bytes: readonly number[]): number {
+  let c = start >>> 0;
+  for (const b of bytes) {
+    c = (c ^ b) >>> 0;
+    for (let i = 0; i < 8; i++) c = c & 1 ? ((c >>> 1) ^ CRC.polyReflected) >>> 0 : c >>> 1;
+  }
+  return c;
+}
+
+/** Byte i of the final XOR, as sent with CRC byte i (little-endian). */
+export function crcXoroutByte(i: number): number {
+  return Math.floor(CRC.xorout / 2 ** (8 * i)) & 0xff;
+}
 
 /**
- * Combinational: the register after one more byte. Reflected (LSB first): the byte enters
- * the low end of the register, and each of eight steps shifts right, XORing the reflected
- * polynomial in when a 1 falls out.
+ * The register after a frame's covered bytes and then its correct CRC bytes: the same for
+ * every frame (the CRC is affine in the message), so computed here from the empty one.
  */
+export const CRC_RESIDUE = (() => {
+  const sent = (CRC.init ^ CRC.xorout) >>> 0;
+  const trailer = Array.from({ length: FRAME_TRAILER_BYTES }, (_, i) => Math.floor(sent / 2 ** (8 * i)) & 0xff);
+  return crcRegister(CRC.init, trailer);
+})();
+export const CRC_RESIDUE_LITERAL = lit(CRC_BITS, CRC_RESIDUE);
+
+/** A Verilog function giving the final-XOR byte that goes with CRC byte `index`. */
+export function crcXoroutFunction(indent: string): string {
+  const arms = Array.from(
+    { length: FRAME_TRAILER_BYTES },
+    (_, i) => `${indent}        ${lit(CRC_INDEX_BITS, i)}: xorout_byte = ${lit(8, crcXoroutByte(i))};`,
+  );
+  return [
+    `${indent}// Byte i of the CRC's final XOR (spec: ${lit(CRC_BITS, CRC.xorout)}), sent with CRC byte i.`,
+    `${indent}function automatic [7:0] xorout_byte(input [${CRC_INDEX_BITS - 1}:0] index);`,
+    `${indent}    case (index)`,
+    ...arms,
+    `${indent}        default: xorout_byte = 8'h00;`,
+    `${indent}    endcase`,
+    `${indent}endfunction`,
+  ].join('\n');
+}
+
 export function generateCrc(): VerilogFile {
   const top = CRC_BITS - 1;
-  const text = `${header(CRC_MODULE, `${CRC.name} byte update, reflected (LSB first)`, {
+  const text = `${header(CRC_MODULE, `${CRC.name} register, one bit per step, reflected (LSB first)`, {
     WIDTH: CRC_BITS,
     POLY_REFLECTED: `0x${CRC.polyReflected.toString(16)}`,
+    INIT: `0x${CRC.init.toString(16)}`,
   })}
 \`default_nettype none
 
 module ${CRC_MODULE} (
-    input  wire [${top}:0] crc_in,
-    input  wire [7:0]  data,
-    output wire [${top}:0] crc_out
+    input  wire        clk,
+    input  wire        clear,   // load the initial value (wins over step)
+    input  wire        step,    // take one message bit
+    input  wire        din,     // that bit; din = crc[0] only shifts the register right
+    output reg  [${top}:0] crc
 );
     localparam [${top}:0] POLY_REFLECTED = ${lit(CRC_BITS, CRC.polyReflected)};
+    localparam [${top}:0] INIT = ${CRC_INIT_LITERAL};
 
-    // Eight shift-and-xor steps of the bitwise algorithm; synthesis flattens them into
-    // one xor network.
-    function automatic [${top}:0] step(input [${top}:0] crc);
-        step = crc[0] ? ({1'b0, crc[${top}:1]} ^ POLY_REFLECTED) : {1'b0, crc[${top}:1]};
-    endfunction
+    // The bitwise algorithm: the bit falling out, XORed with the message bit, decides
+    // whether the reflected polynomial is XORed into the shifted register.
+    wire feedback = crc[0] ^ din;
 
-    wire [${top}:0] mixed = crc_in ^ {${lit(CRC_BITS - 8, 0)}, data};
-    assign crc_out = step(step(step(step(step(step(step(step(mixed))))))));
+    always @(posedge clk) begin
+        if (clear) crc <= INIT;
+        else if (step) crc <= {1'b0, crc[${top}:1]} ^ (feedback ? POLY_REFLECTED : ${lit(CRC_BITS, 0)});
+    end
 endmodule
 
 \`default_nettype wire

@@ -3,7 +3,7 @@ import { IN_FLIGHT } from '../../spec/index.js';
 import { header, type VerilogFile } from '../verilog.js';
 import { BRAM_MODULE } from './bram.js';
 import { FRAME_RX_MODULE } from './frameRx.js';
-import { QUEUE_INDEX_BITS, REQUEST_LEN_BITS, type LinkParams } from './params.js';
+import { QUEUE_ROW_BITS, indexBits, type LinkParams } from './params.js';
 import { CMD_DATA_BITS, SEQUENCER_MODULE } from './sequencer.js';
 import { TX_SCHEDULER_MODULE } from './txScheduler.js';
 import { UART_RX_MODULE } from './uartRx.js';
@@ -45,45 +45,45 @@ module ${LINK_MODULE} #(
     output wire         receiving,       // the parser is inside a frame
     output wire         quiet            // nothing queued, running or being sent
 );
-    wire       rx_valid, rx_frame_error, rx_line_idle;
+    wire       rx_valid, rx_frame_error, rx_line_idle, rx_idle_tick;
     wire [7:0] rx_data;
     ${UART_RX_MODULE} #(.BIT_CYCLES(BIT_CYCLES)) receiver (
         .clk(clk), .rst(rst), .rx(uart_rx),
-        .valid(rx_valid), .data(rx_data), .frame_error(rx_frame_error), .line_idle(rx_line_idle)
+        .valid(rx_valid), .data(rx_data), .frame_error(rx_frame_error), .line_idle(rx_line_idle),
+        .idle_tick(rx_idle_tick)
     );
 
     wire        head_valid, head_pop;
-    wire [7:0]  head_seq, head_op, payload_data;
-    wire [${REQUEST_LEN_BITS - 1}:0]  head_len;
-    wire [${QUEUE_INDEX_BITS - 1}:0]  payload_index;
-    wire        frame_bad, frame_overflow;
-    ${FRAME_RX_MODULE} #(.BIT_CYCLES(BIT_CYCLES)) parser (
+    wire        head_is_sync;
+    wire [7:0]  payload_data;
+    wire [${QUEUE_ROW_BITS - 1}:0]  payload_index;
+    wire        frame_bad, frame_overflow, frame_checking;
+    ${FRAME_RX_MODULE} parser (
         .clk(clk), .rst(rst),
-        .rx_valid(rx_valid), .rx_data(rx_data), .rx_frame_error(rx_frame_error), .rx_line_idle(rx_line_idle),
-        .head_valid(head_valid), .head_seq(head_seq), .head_op(head_op), .head_len(head_len),
+        .rx_valid(rx_valid), .rx_data(rx_data), .rx_frame_error(rx_frame_error), .rx_line_idle(rx_line_idle), .rx_idle_tick(rx_idle_tick),
+        .head_valid(head_valid), .head_is_sync(head_is_sync),
         .head_pop(head_pop), .payload_index(payload_index), .payload_data(payload_data),
         .frame_good(frame_good), .frame_bad(frame_bad), .frame_overflow(frame_overflow),
-        .in_frame(receiving)
+        .in_frame(receiving), .checking(frame_checking)
     );
     assign frame_dropped = frame_bad || frame_overflow;
 
     wire        ring_write;
     wire [${addrW - 1}:0]  ring_write_addr, ring_read_addr;
     wire [7:0]  ring_write_data, ring_read_data;
-    wire        job_push, job_generated, job_full;
+    wire        job_push, job_full;
     wire [${slotW - 1}:0]  job_slot;
-    wire [7:0]  job_seq, job_len, job_arg;
-    wire [${ring.slots - 1}:0]  slot_busy;
+    wire [${indexBits(ring.scratchSlot + 1) - 1}:0]  busy_query;
+    wire        busy_answer;
     wire        sequencer_idle;
     ${SEQUENCER_MODULE} sequencer (
         .clk(clk), .rst(rst),
-        .head_valid(head_valid), .head_seq(head_seq), .head_op(head_op), .head_len(head_len),
+        .head_valid(head_valid), .head_is_sync(head_is_sync),
         .head_pop(head_pop), .payload_index(payload_index), .payload_data(payload_data),
         .cmd_valid(cmd_valid), .cmd_ready(cmd_ready), .cmd_op(cmd_op), .cmd_len(cmd_len), .cmd_data(cmd_data),
         .rsp_valid(rsp_valid), .rsp_data(rsp_data), .rsp_last(rsp_last),
         .ring_write(ring_write), .ring_addr(ring_write_addr), .ring_data(ring_write_data),
-        .job_push(job_push), .job_generated(job_generated), .job_slot(job_slot), .job_seq(job_seq),
-        .job_len(job_len), .job_arg(job_arg), .job_full(job_full), .slot_busy(slot_busy),
+        .job_push(job_push), .job_slot(job_slot), .job_full(job_full), .busy_query(busy_query), .busy_answer(busy_answer),
         .idle(sequencer_idle)
     );
 
@@ -97,8 +97,7 @@ module ${LINK_MODULE} #(
     wire [7:0] tx_data;
     ${TX_SCHEDULER_MODULE} scheduler (
         .clk(clk), .rst(rst),
-        .job_push(job_push), .job_generated(job_generated), .job_slot(job_slot), .job_seq(job_seq),
-        .job_len(job_len), .job_arg(job_arg), .job_full(job_full), .slot_busy(slot_busy),
+        .job_push(job_push), .job_slot(job_slot), .job_full(job_full), .busy_query(busy_query), .busy_answer(busy_answer),
         .ring_addr(ring_read_addr), .ring_data(ring_read_data),
         .tx_valid(tx_valid), .tx_data(tx_data), .tx_ready(tx_ready),
         .idle(scheduler_idle), .frame_start(frame_sent)
@@ -109,7 +108,8 @@ module ${LINK_MODULE} #(
         .valid(tx_valid), .data(tx_data), .ready(tx_ready), .tx(uart_tx), .busy(tx_busy)
     );
 
-    assign quiet = !head_valid && sequencer_idle && scheduler_idle && !tx_busy;
+    // A frame whose CRC is still being judged may yet be queued: not quiet.
+    assign quiet = !head_valid && !frame_checking && sequencer_idle && scheduler_idle && !tx_busy;
 endmodule
 
 \`default_nettype wire

@@ -24,7 +24,7 @@ export function generateLink(config: CoreConfig, options: { bitCycles?: number }
     generateUartTx(params.bitCycles),
     generateCrc(),
     generateBram(),
-    generateFrameRx(params.bitCycles),
+    generateFrameRx(),
     generateSequencer(params.ring),
     generateTxScheduler(params.ring),
     generateEngine(params),

@@ -1,17 +1,30 @@
 /** Sequence logic, core driver and response capture: janela_link_sequencer. */
-import { IN_FLIGHT, MAX_REQUEST_PAYLOAD, OPS, STATUS } from '../../spec/index.js';
+import { IN_FLIGHT, MAX_REQUEST_PAYLOAD, STATUS } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
-import { QUEUE_INDEX_BITS, QUEUE_SLOT_BITS, REQUEST_LEN_BITS, type RingLayout } from './params.js';
+import {
+  BAD_SEQUENCE_SLOTS,
+  QUEUE_LEN_INDEX,
+  QUEUE_ROW_BITS,
+  QUEUE_SEQ_INDEX,
+  QUEUE_SLOT_BITS,
+  REQUEST_LEN_BITS,
+  SLOT_HEADER_BYTES,
+  indexBits,
+  type RingLayout,
+} from './params.js';
 
 export const SEQUENCER_MODULE = 'janela_link_sequencer';
 
 /** Payload bits of the command interface (docs/hardware.md: cmd_data[8·15−1:0]). */
 export const CMD_DATA_BITS = 8 * MAX_REQUEST_PAYLOAD;
 
-/** A function giving each ring slot's base address or size: a table, not arithmetic. */
+/** Bytes of a slot before its payload: the header and the status. */
+const BEFORE_PAYLOAD = SLOT_HEADER_BYTES + 1;
+
+/** A function giving each slot's first address (its LEN) or size in bytes (< 256): a table, not arithmetic. */
 export function slotTable(ring: RingLayout, field: 'base' | 'size', indent: string): string {
-  const width = field === 'base' ? ring.addrBits : ring.addrBits + 1;
-  const arms = ring.base.map((_, i) => `${indent}        ${lit(ring.slotBits, i)}: ${field}_of = ${lit(width, ring[field][i]!)};`);
+  const width = field === 'base' ? ring.addrBits : 8;
+  const arms = ring.ids.map((id, i) => `${indent}        ${lit(ring.slotBits, id)}: ${field}_of = ${lit(width, ring[field][i]!)};`);
   return [
     `${indent}function automatic [${width - 1}:0] ${field}_of(input [${ring.slotBits - 1}:0] slot);`,
     `${indent}    case (slot)`,
@@ -30,22 +43,30 @@ export function slotTable(ring: RingLayout, field: 'base' | 'size', indent: stri
  * - SEQ = expected: the payload is loaded from the queue RAM into cmd_data, the core
  *   runs it, and its response stream is captured into ring slot SEQ mod IN_FLIGHT;
  * - a SEQ among the last `stored` executed ones: its slot is queued for sending again;
- * - anything else: a generated BadSequence answer carrying `expected`.
+ * - anything else: a BadSequence answer carrying `expected`, written to the next
+ *   BadSequence slot (params.ts says why taking them in turn is safe).
+ *
+ * Every answer is written whole into its slot (params.ts: LEN, SEQ, status, payload): SEQ
+ * as the answer starts, the response as it streams, LEN once its end is known. A transmit
+ * job then only names the slot. The queue head's SEQ is read from the queue RAM, where the
+ * request queue keeps it (see load_index).
  *
  * A request runs only when its target slot is not queued for or being transmitted
- * (slot_busy), and only when the TX job queue has room, so an answer is never lost and
- * a stored answer is never overwritten while it is on the wire.
+ * (busy_query/busy_answer), and only when the TX job queue has room, so an answer is never
+ * lost and a stored answer is never overwritten while it is on the wire.
  */
 export function generateSequencer(ring: RingLayout): VerilogFile {
   const slotW = ring.slotBits;
   const addrW = ring.addrBits;
-  const scratch = lit(slotW, IN_FLIGHT);
   const lenW = REQUEST_LEN_BITS;
-  const idxW = QUEUE_INDEX_BITS;
+  const idxW = QUEUE_ROW_BITS;
   const storedW = QUEUE_SLOT_BITS + 1;
-  const ringSlot = `{${slotW - QUEUE_SLOT_BITS > 0 ? `${lit(slotW - QUEUE_SLOT_BITS, 0)}, ` : ''}head_seq[${QUEUE_SLOT_BITS - 1}:0]}`;
+  const queryW = indexBits(ring.scratchSlot + 1);
+  const badW = indexBits(BAD_SEQUENCE_SLOTS);
+  const widen = (w: number) => `{${w - QUEUE_SLOT_BITS > 0 ? `${lit(w - QUEUE_SLOT_BITS, 0)}, ` : ''}head_seq[${QUEUE_SLOT_BITS - 1}:0]}`;
   const text = `${header(SEQUENCER_MODULE, 'sequence numbers, replay, core driver, response capture', {
     IN_FLIGHT,
+    RING_SLOTS: ring.ids,
     RING_BASE: ring.base,
     RING_SIZE: ring.size,
   })}
@@ -56,9 +77,7 @@ module ${SEQUENCER_MODULE} (
     input  wire         rst,
     // head of the request queue
     input  wire         head_valid,
-    input  wire [7:0]   head_seq,
-    input  wire [7:0]   head_op,
-    input  wire [${lenW - 1}:0]   head_len,
+    input  wire         head_is_sync,
     output wire         head_pop,
     output wire [${idxW - 1}:0]   payload_index,
     input  wire [7:0]   payload_data,
@@ -66,7 +85,7 @@ module ${SEQUENCER_MODULE} (
     output wire         cmd_valid,
     input  wire         cmd_ready,
     output reg  [7:0]   cmd_op,
-    output reg  [7:0]   cmd_len,
+    output wire [7:0]   cmd_len,
     output reg  [${CMD_DATA_BITS - 1}:0] cmd_data,
     input  wire         rsp_valid,
     input  wire [7:0]   rsp_data,
@@ -74,75 +93,97 @@ module ${SEQUENCER_MODULE} (
     // response RAM write port
     output wire         ring_write,
     output wire [${addrW - 1}:0]   ring_addr,
-    output wire [7:0]   ring_data,
-    // jobs for the TX scheduler
+    output reg  [7:0]   ring_data,
+    // jobs for the TX scheduler: send slot job_slot
     output wire         job_push,
-    output wire         job_generated,  // 1: a BadSequence answer made from job_arg, not from the RAM
     output wire [${slotW - 1}:0]   job_slot,
-    output wire [7:0]   job_seq,
-    output wire [7:0]   job_len,
-    output wire [7:0]   job_arg,
     input  wire         job_full,
-    input  wire [${ring.slots - 1}:0]   slot_busy,
+    output wire [${queryW - 1}:0]   busy_query,     // is this replay or scratch slot still to be sent?
+    input  wire         busy_answer,    // the scheduler's answer, combinational
     output wire         idle
 );
-    localparam [7:0] SYNC_OP = ${lit(8, OPS.sync.code)};
-    localparam [7:0] INFO_OP = ${lit(8, OPS.info.code)};
-    localparam [7:0] BAD_SEQUENCE_PAYLOAD_LEN = 8'd1;
+    localparam [7:0] BAD_SEQUENCE = ${lit(8, STATUS.badSequence.code)};
     localparam [${storedW - 1}:0] HISTORY = ${lit(storedW, IN_FLIGHT)};
-    localparam [${slotW - 1}:0] SCRATCH_SLOT = ${scratch};
+    localparam [${slotW - 1}:0] SCRATCH_SLOT = ${lit(slotW, ring.scratchSlot)};
+    localparam [${slotW - 1}:0] FIRST_BAD_SEQUENCE_SLOT = ${lit(slotW, ring.firstBadSequenceSlot)};
+    localparam [${badW - 1}:0] LAST_BAD_SEQUENCE = ${lit(badW, BAD_SEQUENCE_SLOTS - 1)};
+    // Request queue slot (params.ts): LEN, SEQ, OP at the top, payload from 0 after the wrap.
     localparam [${idxW - 1}:0] LAST_LOAD = ${lit(idxW, MAX_REQUEST_PAYLOAD)};
+    localparam [${idxW - 1}:0] AT_HEAD_SEQ = ${lit(idxW, QUEUE_SEQ_INDEX)};
+    localparam [${idxW - 1}:0] AT_HEAD_LEN = ${lit(idxW, QUEUE_LEN_INDEX)};
+    // Byte offsets within a slot (params.ts: LEN, SEQ, status, payload).
+    localparam [7:0] AT_SEQ = 8'd1, AT_STATUS = 8'd2;
+    // LEN = bytes written - header - status.
+    localparam [7:0] BEFORE_PAYLOAD = ${lit(8, BEFORE_PAYLOAD)};
 
-    localparam [1:0] S_IDLE = 2'd0, S_LOAD = 2'd1, S_ISSUE = 2'd2, S_CAPTURE = 2'd3;
+    // S_BAD writes a BadSequence answer's SEQ, status and payload; S_FINISH writes LEN.
+    localparam [2:0] S_IDLE = 3'd0, S_LOAD = 3'd1, S_ISSUE = 3'd2, S_CAPTURE = 3'd3,
+                     S_BAD = 3'd4, S_FINISH = 3'd5;
 
-    reg [1:0]  state;
+    reg [2:0]  state;
     reg [7:0]  expected;         // next SEQ to execute
+    reg [${lenW - 1}:0]  request_len;      // cmd_len (a request's LEN fits ${lenW} bits)
     reg [${storedW - 1}:0]  stored;           // executed responses kept for replay (0..IN_FLIGHT)
-    reg [${slotW - 1}:0]  target;           // slot the running command's answer goes to
-    reg [7:0]  exec_seq;         // SEQ of the running command
-    reg [${idxW - 1}:0]  load_index;       // payload byte being read from the queue RAM
-    reg [${addrW}:0] capture_count;    // response bytes captured so far (saturates at the slot size)
-    reg [7:0]  slot_len [0:${IN_FLIGHT - 1}];  // payload length of each stored response
+    reg [${slotW - 1}:0]  target;           // slot the current answer is written to
+    reg [${idxW - 1}:0]  load_index;       // byte of the head's queue slot being read; AT_HEAD_SEQ at rest
+    reg        head_settling;    // the queue popped last cycle: the RAM still shows the old head
+    reg [7:0]  offset;           // byte of the target slot written next (saturates at its size)
+    reg [${badW - 1}:0]  bad_next;         // BadSequence slot the next such answer takes
 
 ${slotTable(ring, 'base', '    ')}
 ${slotTable(ring, 'size', '    ')}
-    wire [${addrW - 1}:0] target_base = base_of(target);
-    wire [${addrW}:0] target_size = size_of(target);
+
+    // Outside S_LOAD the queue RAM is read at the head's SEQ, so it is on payload_data
+    // (one cycle after a pop: head_settling).
+    wire [7:0] head_seq = payload_data;
 
     // Classification of the queue head (docs/protocol.md, sequence table).
     wire [7:0] distance = expected - head_seq;
-    wire       is_sync = (head_op == SYNC_OP);
-    wire       is_next = (head_seq == expected);
-    wire       is_replay = (distance != 8'd0) && ({${lit(8 - storedW, 0)}, stored} >= distance);
-    wire [${slotW - 1}:0] head_slot = ${ringSlot};
+    wire       is_sync = head_is_sync;
+    wire       is_next = (distance == 8'd0);
+    // distance in 1..stored, compared on stored's width (stored < 2^storedW).
+    wire       is_replay = (distance[7:${storedW}] == ${lit(8 - storedW, 0)}) && (distance[${storedW - 1}:0] != ${lit(storedW, 0)})
+                        && (distance[${storedW - 1}:0] <= stored);
+    wire [${slotW - 1}:0] head_slot = ${widen(slotW)};
 
-    wire take = (state == S_IDLE) && head_valid && !job_full;
-    wire start_sync = take && is_sync && !slot_busy[SCRATCH_SLOT];
-    wire start_exec = take && !is_sync && is_next && !slot_busy[head_slot];
+    wire take = (state == S_IDLE) && head_valid && !head_settling && !job_full;
+    // The slot the head's answer would overwrite: the scratch slot or SEQ's ring slot.
+    assign busy_query = is_sync ? SCRATCH_SLOT[${queryW - 1}:0] : head_slot[${queryW - 1}:0];
+    wire start_sync = take && is_sync && !busy_answer;
+    wire start_exec = take && !is_sync && is_next && !busy_answer;
     wire answer_now = take && !is_sync && !is_next;  // replay or BadSequence: no core involved
     wire load_done = (state == S_LOAD) && (load_index == LAST_LOAD);
 
-    wire slot_has_room = (capture_count < target_size);
-    wire capture_last = (state == S_CAPTURE) && rsp_valid && rsp_last;
-    wire [7:0] captured_len = slot_has_room ? capture_count[7:0] : (target_size[7:0] - 8'd1);
+    wire slot_has_room = (offset != size_of(target));   // counts up to the size, never past
 
     assign head_pop = answer_now || load_done;
     assign payload_index = load_index;
     assign cmd_valid = (state == S_ISSUE);
+    assign cmd_len = {${lit(8 - lenW, 0)}, request_len};
     assign idle = (state == S_IDLE);
 
-    assign ring_write = (state == S_CAPTURE) && rsp_valid && slot_has_room;
-    assign ring_addr = target_base + capture_count[${addrW - 1}:0];
-    assign ring_data = rsp_data;
+    // An answer's SEQ is written in the first cycle of S_LOAD or S_BAD: the queue RAM still
+    // shows the SEQ it was read at when the answer started (the load moves on only now, and
+    // a pop shows a cycle later), so no register keeps it.
+    wire seq_on_ram = (state == S_LOAD) && (load_index == AT_HEAD_LEN);
+    assign ring_write = seq_on_ram || (state == S_BAD) || (state == S_FINISH)
+                     || ((state == S_CAPTURE) && rsp_valid && slot_has_room);
+    assign ring_addr = base_of(target) + {${lit(addrW - 8, 0)}, (state == S_FINISH) ? 8'd0 : offset};
+    always @* begin
+        case (state)
+            S_CAPTURE: ring_data = rsp_data;
+            S_FINISH:  ring_data = offset - BEFORE_PAYLOAD;   // LEN
+            default:   // S_LOAD (offset AT_SEQ) and S_BAD
+                case (offset[1:0])
+                    AT_SEQ[1:0]:    ring_data = head_seq;   // the answer's SEQ (see seq_on_ram)
+                    AT_STATUS[1:0]: ring_data = BAD_SEQUENCE;
+                    default:        ring_data = expected;
+                endcase
+        endcase
+    end
 
-    assign job_push = answer_now || capture_last;
-    assign job_generated = (state == S_IDLE) && !is_replay;
+    assign job_push = (answer_now && is_replay) || (state == S_FINISH);
     assign job_slot = (state == S_IDLE) ? head_slot : target;
-    assign job_seq = (state == S_IDLE) ? head_seq : exec_seq;
-    assign job_len = (state != S_IDLE) ? captured_len
-                   : is_replay ? slot_len[head_seq[${QUEUE_SLOT_BITS - 1}:0]]
-                   : BAD_SEQUENCE_PAYLOAD_LEN;
-    assign job_arg = expected;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -150,48 +191,68 @@ ${slotTable(ring, 'size', '    ')}
             expected <= 8'd0;
             stored <= ${lit(storedW, 0)};
             target <= ${lit(slotW, 0)};
-            exec_seq <= 8'd0;
-            load_index <= ${lit(idxW, 0)};
-            capture_count <= ${lit(addrW + 1, 0)};
+            load_index <= AT_HEAD_SEQ;
+            head_settling <= 1'b0;
+            offset <= 8'd0;
+            bad_next <= ${lit(badW, 0)};
             cmd_op <= 8'd0;
-            cmd_len <= 8'd0;
+            request_len <= ${lit(lenW, 0)};
         end else begin
+            head_settling <= head_pop;
             case (state)
                 S_IDLE:
                     if (start_sync) begin
-                        // Through S_LOAD with LEN 0: the core gets INFO with an all-zero payload.
+                        // Through S_LOAD with LEN 0: the core gets INFO (the queue stored a SYNC's
+                        // OP as INFO's) with an all-zero payload.
                         state <= S_LOAD;
                         expected <= head_seq + 8'd1;
                         stored <= ${lit(storedW, 0)};
                         target <= SCRATCH_SLOT;
-                        exec_seq <= head_seq;
-                        cmd_op <= INFO_OP;
-                        cmd_len <= 8'd0;
-                        load_index <= ${lit(idxW, 0)};
+                        offset <= AT_SEQ;
+                        request_len <= ${lit(lenW, 0)};
+                        load_index <= AT_HEAD_LEN;
                     end else if (start_exec) begin
                         state <= S_LOAD;
-                        expected <= expected + 8'd1;
+                        expected <= head_seq + 8'd1;   // = expected + 1
                         stored <= (stored == HISTORY) ? HISTORY : stored + 1'b1;
                         target <= head_slot;
-                        exec_seq <= head_seq;
-                        cmd_op <= head_op;
-                        cmd_len <= {${lit(8 - lenW, 0)}, head_len};
-                        load_index <= ${lit(idxW, 0)};
+                        offset <= AT_SEQ;
+                        load_index <= AT_HEAD_LEN;   // cmd_len and cmd_op come from the RAM
+                    end else if (answer_now && !is_replay) begin
+                        state <= S_BAD;
+                        target <= FIRST_BAD_SEQUENCE_SLOT | {${lit(slotW - badW, 0)}, bad_next};
+                        offset <= AT_SEQ;
+                        bad_next <= (bad_next == LAST_BAD_SEQUENCE) ? ${lit(badW, 0)} : bad_next + 1'b1;
                     end
                 S_LOAD: begin
+                    // Reads LEN, SEQ, OP, payload 0..LAST_LOAD (the index wraps); each byte
+                    // arrives a cycle after it is asked for. A SYNC keeps INFO and LEN 0.
                     load_index <= load_index + 1'b1;
-                    if (load_done) state <= S_ISSUE;
+                    if (load_index == AT_HEAD_SEQ && target != SCRATCH_SLOT)
+                        request_len <= payload_data[${lenW - 1}:0];   // from AT_HEAD_LEN
+                    if (load_index == ${lit(idxW, 0)}) cmd_op <= payload_data;   // from AT_HEAD_OP (INFO for a SYNC)
+                    if (load_done) begin
+                        state <= S_ISSUE;
+                        load_index <= AT_HEAD_SEQ;
+                    end
                 end
                 S_ISSUE:
                     if (cmd_ready) begin
                         state <= S_CAPTURE;
-                        capture_count <= ${lit(addrW + 1, 0)};
+                        offset <= AT_STATUS;
                     end
                 S_CAPTURE:
                     if (rsp_valid) begin
-                        if (slot_has_room) capture_count <= capture_count + 1'b1;
-                        if (rsp_last) state <= S_IDLE;
+                        if (slot_has_room) offset <= offset + 8'd1;
+                        if (rsp_last) state <= S_FINISH;
                     end
+                S_BAD: begin
+                    // SEQ, status, then \`expected\` as the payload.
+                    offset <= offset + 8'd1;
+                    if (offset == AT_STATUS + 8'd1) state <= S_FINISH;
+                end
+                S_FINISH:
+                    state <= S_IDLE;
                 default:
                     state <= S_IDLE;
             endcase
@@ -203,13 +264,10 @@ ${slotTable(ring, 'size', '    ')}
     // stale queue contents never reach the core. No reset: only loads write it.
     wire [${idxW - 1}:0] arriving_index = load_index - 1'b1;
     wire arriving_in_payload = ({${lit(8 - idxW, 0)}, arriving_index} < cmd_len);
+    wire payload_arriving = (load_index != ${lit(idxW, 0)}) && (load_index <= LAST_LOAD);
     always @(posedge clk) begin
-        if (state == S_LOAD && load_index != ${lit(idxW, 0)})
+        if (state == S_LOAD && payload_arriving)
             cmd_data <= {arriving_in_payload ? payload_data : 8'd0, cmd_data[${CMD_DATA_BITS - 1}:8]};
-    end
-
-    always @(posedge clk) begin
-        if (capture_last && target != SCRATCH_SLOT) slot_len[target[${QUEUE_SLOT_BITS - 1}:0]] <= captured_len;
     end
 endmodule
 

@@ -1,37 +1,39 @@
 /** Response framing and transmission order: janela_tx_scheduler. */
-import { FRAME_TRAILER_BYTES, IN_FLIGHT, RESPONSE_SYNC, STATUS } from '../../spec/index.js';
+import { FRAME_TRAILER_BYTES, RESPONSE_SYNC } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
-import { CRC_BITS, CRC_INDEX_BITS, CRC_INIT_LITERAL, CRC_LAST_INDEX_LITERAL, CRC_MODULE, CRC_XOROUT_LITERAL } from './crc.js';
-import { indexBits, type RingLayout } from './params.js';
+import { CRC_BITS, CRC_INDEX_BITS, CRC_LAST_INDEX_LITERAL, CRC_MODULE, crcXoroutFunction } from './crc.js';
+import { JOB_QUEUE_DEPTH, indexBits, type RingLayout } from './params.js';
 import { slotTable } from './sequencer.js';
 
 export const TX_SCHEDULER_MODULE = 'janela_tx_scheduler';
 
-/** Jobs waiting for the transmitter. One per answered request; the sequencer stalls when full. */
-export const JOB_QUEUE_DEPTH = IN_FLIGHT;
+export { JOB_QUEUE_DEPTH };
 
 /**
- * Sends answers in the order the sequencer decided them, from a job queue. A job either
- * names a RAM slot (status and payload stored there) or is a generated BadSequence
- * answer. The scheduler adds sync byte, LEN, SEQ and the CRC (over LEN, SEQ, status and
- * payload; after the final XOR, low byte first), and prepares each next byte
- * while the UART shifts out the current one, so frames leave back to back. `slot_busy`
- * marks every slot a queued or sending job still reads: the sequencer does not overwrite
- * those.
+ * Sends answers in the order the sequencer decided them, from a job queue. A job names a
+ * RAM slot, which holds the frame from LEN on (params.ts: LEN, SEQ, status, payload). The
+ * scheduler adds the sync byte and the CRC (over LEN, SEQ, status and payload; after the
+ * final XOR, low byte first), and prepares each next byte while the UART shifts out the
+ * current one, so frames leave back to back: after the UART takes a byte, eight clocks
+ * step it into the bit-serial CRC (or, for a CRC byte, shift the register down to the next
+ * one), two more fetch the next byte, and the UART wants it only 10 · BIT_CYCLES ≥ 40
+ * clocks after the last. `busy_answer` tells whether a queued or sending job still
+ * reads the slot `busy_query`: the sequencer does not overwrite those.
  */
 export function generateTxScheduler(ring: RingLayout): VerilogFile {
   const slotW = ring.slotBits;
   const addrW = ring.addrBits;
   const depth = JOB_QUEUE_DEPTH;
   const ptrW = indexBits(depth);
-  const countW = ptrW + 1;
-  const busyTerms = ring.base.map((_, s) => {
-    const queued = Array.from({ length: depth }, (_, i) => `(job_valid[${i}] && !job_gen[${i}] && job_slot_q[${i}] == ${lit(slotW, s)})`);
-    return `    assign slot_busy[${s}] = (sending && !cur_generated && cur_slot == ${lit(slotW, s)})\n        || ${queued.join('\n        || ')};`;
-  });
+  if (depth !== 1 << ptrW) throw new Error(`the job queue's pointers wrap at a power of two, not ${depth}`);
+  const queryW = indexBits(ring.scratchSlot + 1);
+  const query = `{${lit(slotW - queryW, 0)}, busy_query}`;
+  const queued = Array.from({ length: depth }, (_, i) => `(job_valid[${i}] && job_slot_q[${i}] == ${query})`);
+  const busyTerm = `    assign busy_answer = (sending && cur_slot == ${query})\n        || ${queued.join('\n        || ')};`;
   const text = `${header(TX_SCHEDULER_MODULE, 'response framing, CRC and transmission order', {
     JOB_QUEUE_DEPTH: depth,
     FRAME_TRAILER_BYTES,
+    RING_SLOTS: ring.ids,
     RING_BASE: ring.base,
   })}
 \`default_nettype none
@@ -41,13 +43,10 @@ module ${TX_SCHEDULER_MODULE} (
     input  wire        rst,
     // jobs from the sequencer
     input  wire        job_push,
-    input  wire        job_generated,  // 1: BadSequence with payload job_arg; 0: RAM slot job_slot, LEN job_len
     input  wire [${slotW - 1}:0]  job_slot,
-    input  wire [7:0]  job_seq,
-    input  wire [7:0]  job_len,
-    input  wire [7:0]  job_arg,
     output wire        job_full,
-    output wire [${ring.slots - 1}:0]  slot_busy,
+    input  wire [${queryW - 1}:0]  busy_query,     // a replay or scratch slot the sequencer wants to write
+    output wire        busy_answer,    // a queued or sending job still reads it
     // response RAM read port (one cycle latency)
     output wire [${addrW - 1}:0]  ring_addr,
     input  wire [7:0]  ring_data,
@@ -59,121 +58,110 @@ module ${TX_SCHEDULER_MODULE} (
     output wire        frame_start       // a response frame starts
 );
     localparam [7:0] SYNC_BYTE = ${lit(8, RESPONSE_SYNC)};
-    localparam [7:0] BAD_SEQUENCE = ${lit(8, STATUS.badSequence.code)};
-    localparam [7:0] BAD_SEQUENCE_LEN = 8'd1;
-    localparam [${countW - 1}:0] DEPTH = ${lit(countW, depth)};
-    localparam [1:0] T_IDLE = 2'd0, T_FETCH = 2'd1, T_SEND = 2'd2;
+    localparam [1:0] T_IDLE = 2'd0, T_FETCH = 2'd1, T_SEND = 2'd2, T_MIX = 2'd3;
     localparam [2:0] P_SYNC = 3'd0, P_LEN = 3'd1, P_SEQ = 3'd2, P_BODY = 3'd3, P_CRC = 3'd4;
     localparam [${CRC_INDEX_BITS - 1}:0] CRC_LAST = ${CRC_LAST_INDEX_LITERAL};
-    localparam [${CRC_BITS - 1}:0] CRC_XOROUT = ${CRC_XOROUT_LITERAL};
 
 ${slotTable(ring, 'base', '    ')}
+${crcXoroutFunction('    ')}
 
-    // Job queue. \`word\` is LEN for a RAM job and the expected SEQ for a BadSequence job
-    // (whose LEN is always 1), so one byte holds both.
+    // Job queue: slot numbers. An entry is valid from its push to its pop, so the entry at
+    // job_read says whether there is a job, and the one at job_write whether the queue is full.
     reg [${depth - 1}:0] job_valid;
-    reg [${depth - 1}:0] job_gen;
     reg [${slotW - 1}:0] job_slot_q [0:${depth - 1}];
-    reg [7:0] job_seq_q [0:${depth - 1}];
-    reg [7:0] job_word_q [0:${depth - 1}];
     reg [${ptrW - 1}:0] job_write;
     reg [${ptrW - 1}:0] job_read;
-    reg [${countW - 1}:0] job_count;
 
     // The frame being sent.
     reg [1:0]  state;
     reg [2:0]  phase;
-    reg        cur_generated;
     reg [${slotW - 1}:0]  cur_slot;
-    reg [7:0]  cur_seq;
-    reg [7:0]  cur_word;
-    reg [7:0]  body_left;      // body bytes after the current one
-    reg        body_first;     // the current body byte is the status
+    reg [7:0]  body_left;      // P_BODY: body bytes (status, payload) after this one; P_CRC: CRC bytes
     reg [${addrW - 1}:0]  read_addr;
-    reg [${CRC_BITS - 1}:0] crc;            // running over LEN..body; final in P_CRC
-    reg [${CRC_INDEX_BITS - 1}:0]  crc_index;      // CRC byte being sent, 0 = lowest
+    reg [2:0]  mix_bit;        // T_MIX: bit of the byte just sent being stepped in (wraps to 0)
 
     wire sending = (state != T_IDLE);
-    wire job_pop = (state == T_IDLE) && (job_count != ${lit(countW, 0)});
+    wire job_pop = (state == T_IDLE) && job_valid[job_read];
     wire job_accept = job_push && !job_full;
-    assign job_full = (job_count == DEPTH);
-    assign idle = !sending && (job_count == ${lit(countW, 0)});
+    assign job_full = job_valid[job_write];
+    assign idle = !sending && !job_valid[job_read];
     assign frame_start = job_pop;
     assign tx_valid = (state == T_SEND);
     assign ring_addr = read_addr;
 
-${busyTerms.join('\n')}
+${busyTerm}
 
-    wire [${CRC_BITS - 1}:0] crc_final = crc ^ CRC_XOROUT;
-    wire crc_last = (crc_index == CRC_LAST);
+    wire last_byte = (body_left == 8'd0);   // of the body, or of the CRC
+    wire [${CRC_INDEX_BITS - 1}:0] crc_index = CRC_LAST - body_left[${CRC_INDEX_BITS - 1}:0];   // CRC byte being sent, 0 = lowest
+    // Over LEN..body; in P_CRC shifted down a byte per CRC byte sent, so only the low byte
+    // is read out.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [${CRC_BITS - 1}:0] crc;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @* begin
         case (phase)
             P_SYNC:  tx_data = SYNC_BYTE;
-            P_LEN:   tx_data = cur_generated ? BAD_SEQUENCE_LEN : cur_word;
-            P_SEQ:   tx_data = cur_seq;
-            P_BODY:  tx_data = !cur_generated ? ring_data : body_first ? BAD_SEQUENCE : cur_word;
-            P_CRC:   tx_data = crc_final[{crc_index, 3'b000} +: 8];
-            default: tx_data = 8'h00;
+            P_CRC:   tx_data = crc[7:0] ^ xorout_byte(crc_index);
+            default: tx_data = ring_data;   // LEN, SEQ, status, payload
         endcase
     end
 
-    wire [${CRC_BITS - 1}:0] crc_next;
-    ${CRC_MODULE} crc_update (.crc_in(crc), .data(tx_data), .crc_out(crc_next));
-    wire covered_by_crc = (phase == P_LEN) || (phase == P_SEQ) || (phase == P_BODY);
+    // In T_MIX the byte just sent is still on tx_data (phase and read_addr move at the end).
+    // The sync byte is not covered; a CRC byte steps with din = crc[0], a plain shift.
+    wire crc_step = (state == T_MIX) && (phase != P_SYNC);
+    wire crc_din = (phase == P_CRC) ? crc[0] : ring_data[mix_bit];   // LEN..body come from the RAM
+    ${CRC_MODULE} crc_register (
+        .clk(clk), .clear(job_pop), .step(crc_step), .din(crc_din), .crc(crc)
+    );
 
     always @(posedge clk) begin
         if (rst) begin
             state <= T_IDLE;
             phase <= P_SYNC;
-            cur_generated <= 1'b0;
             cur_slot <= ${lit(slotW, 0)};
-            cur_seq <= 8'd0;
-            cur_word <= 8'd0;
             body_left <= 8'd0;
-            body_first <= 1'b0;
             read_addr <= ${lit(addrW, 0)};
-            crc <= ${CRC_INIT_LITERAL};
-            crc_index <= ${lit(CRC_INDEX_BITS, 0)};
+            mix_bit <= 3'd0;
         end else begin
             case (state)
                 T_IDLE:
                     if (job_pop) begin
                         state <= T_FETCH;
                         phase <= P_SYNC;
-                        cur_generated <= job_gen[job_read];
                         cur_slot <= job_slot_q[job_read];
-                        cur_seq <= job_seq_q[job_read];
-                        cur_word <= job_word_q[job_read];
-                        body_left <= job_gen[job_read] ? BAD_SEQUENCE_LEN : job_word_q[job_read];
-                        body_first <= 1'b1;
-                        read_addr <= base_of(job_slot_q[job_read]);
-                        crc <= ${CRC_INIT_LITERAL};
                     end
-                T_FETCH:  // read_addr is presented now; ring_data is valid in T_SEND
+                T_FETCH: begin  // read_addr is presented now; ring_data is valid in T_SEND
                     state <= T_SEND;
+                    // The sync byte needs no RAM: meanwhile the address moves to the slot's LEN.
+                    if (phase == P_SYNC) read_addr <= base_of(cur_slot);
+                end
                 T_SEND:
-                    if (tx_ready) begin
-                        if (covered_by_crc) crc <= crc_next;
-                        state <= (phase == P_CRC && crc_last) ? T_IDLE : T_FETCH;
+                    if (tx_ready) state <= T_MIX;
+                T_MIX: begin
+                    mix_bit <= mix_bit + 3'd1;
+                    if (mix_bit == 3'd7) begin
+                        state <= (phase == P_CRC && last_byte) ? T_IDLE : T_FETCH;
+                        if (phase != P_SYNC && phase != P_CRC) read_addr <= read_addr + 1'b1;
                         case (phase)
                             P_SYNC: phase <= P_LEN;
-                            P_LEN:  phase <= P_SEQ;
-                            P_SEQ:  phase <= P_BODY;
-                            P_BODY: begin
-                                read_addr <= read_addr + 1'b1;
-                                body_first <= 1'b0;
-                                if (body_left == 8'd0) begin
-                                    phase <= P_CRC;
-                                    crc_index <= ${lit(CRC_INDEX_BITS, 0)};
-                                end else body_left <= body_left - 8'd1;
+                            P_LEN: begin
+                                phase <= P_SEQ;
+                                body_left <= ring_data;   // LEN: payload bytes after the status
                             end
+                            P_SEQ:  phase <= P_BODY;
+                            P_BODY:
+                                if (last_byte) begin
+                                    phase <= P_CRC;
+                                    body_left <= {${lit(8 - CRC_INDEX_BITS, 0)}, CRC_LAST};
+                                end else body_left <= body_left - 8'd1;
                             P_CRC:
-                                if (crc_last) phase <= P_SYNC;
-                                else crc_index <= crc_index + 1'b1;
+                                if (last_byte) phase <= P_SYNC;
+                                else body_left <= body_left - 8'd1;
                             default: phase <= P_SYNC;
                         endcase
                     end
+                end
                 default:
                     state <= T_IDLE;
             endcase
@@ -185,7 +173,6 @@ ${busyTerms.join('\n')}
             job_valid <= ${lit(depth, 0)};
             job_write <= ${lit(ptrW, 0)};
             job_read <= ${lit(ptrW, 0)};
-            job_count <= ${lit(countW, 0)};
         end else begin
             if (job_accept) begin
                 job_valid[job_write] <= 1'b1;
@@ -195,17 +182,11 @@ ${busyTerms.join('\n')}
                 job_valid[job_read] <= 1'b0;
                 job_read <= job_read + 1'b1;
             end
-            job_count <= job_count + {${lit(countW - 1, 0)}, job_accept} - {${lit(countW - 1, 0)}, job_pop};
         end
     end
 
     always @(posedge clk) begin
-        if (job_accept) begin
-            job_gen[job_write] <= job_generated;
-            job_slot_q[job_write] <= job_slot;
-            job_seq_q[job_write] <= job_seq;
-            job_word_q[job_write] <= job_generated ? job_arg : job_len;
-        end
+        if (job_accept) job_slot_q[job_write] <= job_slot;
     end
 endmodule
 

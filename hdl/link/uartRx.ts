@@ -10,6 +10,10 @@ export const UART_RX_MODULE = 'janela_uart_rx';
  * the receiver waits for the line to go high again, so a break reads as one error, not a
  * stream of zero bytes. It returns to idle at the middle of the stop bit, which leaves
  * half a bit of slack for a sender whose clock is a little fast.
+ *
+ * While idle the bit timer keeps running from the moment the receiver went idle, and
+ * `idle_tick` marks each whole bit time of a high line: the frame parser counts its idle
+ * timeout in those instead of in clocks.
  */
 export function generateUartRx(bitCycles: number): VerilogFile {
   const text = `${header(UART_RX_MODULE, 'UART receiver, 8N1, mid-bit sampling', { BIT_CYCLES: bitCycles })}
@@ -24,7 +28,8 @@ module ${UART_RX_MODULE} #(
     output reg        valid,       // one-cycle pulse: data holds a received byte
     output reg  [7:0] data,
     output reg        frame_error, // one-cycle pulse: a byte whose stop bit was low
-    output wire       line_idle    // no byte in progress and the line is high
+    output wire       line_idle,   // no byte in progress and the line is high
+    output wire       idle_tick    // with line_idle: another bit time since the receiver went idle
 );
     localparam integer TICK_BITS = $clog2(BIT_CYCLES);
     localparam [31:0] LAST_32 = BIT_CYCLES - 1;
@@ -53,47 +58,52 @@ module ${UART_RX_MODULE} #(
 
     assign line_idle = (state == S_IDLE) && rx_sync;
 
+    // The bit timer counts down to each sample point and starts again. Idle, it counts whole
+    // bit times from the moment the receiver went idle (S_WAIT_HIGH holds it ready for that).
+    wire tick_done = (tick == {TICK_BITS{1'b0}});
+    assign idle_tick = line_idle && tick_done;
+    always @(posedge clk) begin
+        if (rst || state == S_WAIT_HIGH) tick <= LAST_TICK;
+        else if (state == S_IDLE && !rx_sync) tick <= HALF_TICK;
+        else tick <= tick_done ? LAST_TICK : tick - 1'b1;
+    end
+
     always @(posedge clk) begin
         valid <= 1'b0;
         frame_error <= 1'b0;
         if (rst) begin
             state <= S_IDLE;
-            tick <= {TICK_BITS{1'b0}};
             bit_index <= 3'd0;
             shift <= 8'd0;
             data <= 8'd0;
         end else begin
             case (state)
                 S_IDLE:
-                    if (!rx_sync) begin
-                        state <= S_START;
-                        tick <= HALF_TICK;
-                    end
+                    if (!rx_sync) state <= S_START;
                 S_START:
-                    if (tick != 0) tick <= tick - 1'b1;
-                    else if (rx_sync) state <= S_IDLE;   // too short: a glitch, not a start bit
-                    else begin
-                        state <= S_DATA;
-                        tick <= LAST_TICK;
-                        bit_index <= 3'd0;
+                    if (tick_done) begin
+                        if (rx_sync) state <= S_IDLE;   // too short: a glitch, not a start bit
+                        else begin
+                            state <= S_DATA;
+                            bit_index <= 3'd0;
+                        end
                     end
                 S_DATA:
-                    if (tick != 0) tick <= tick - 1'b1;
-                    else begin
+                    if (tick_done) begin
                         shift <= {rx_sync, shift[7:1]};
-                        tick <= LAST_TICK;
                         bit_index <= bit_index + 1'b1;
                         if (bit_index == 3'd7) state <= S_STOP;
                     end
                 S_STOP:
-                    if (tick != 0) tick <= tick - 1'b1;
-                    else if (rx_sync) begin
-                        state <= S_IDLE;
-                        valid <= 1'b1;
-                        data <= shift;
-                    end else begin
-                        state <= S_WAIT_HIGH;
-                        frame_error <= 1'b1;
+                    if (tick_done) begin
+                        if (rx_sync) begin
+                            state <= S_IDLE;
+                            valid <= 1'b1;
+                            data <= shift;
+                        end else begin
+                            state <= S_WAIT_HIGH;
+                            frame_error <= 1'b1;
+                        end
                     end
                 S_WAIT_HIGH:
                     if (rx_sync) state <= S_IDLE;
