@@ -8,7 +8,7 @@
 import { CoreModel } from '../host/model/core.js';
 import { CoreSim, type Command } from '../sim/core/coreSim.js';
 import { ALL_WINDOWS, OPS, parseCoreConfig, windowId, type CoreConfig } from '../spec/index.js';
-import { RandomOps } from '../test/support/randomOps.js';
+import { RandomOps } from './support/randomOps.js';
 import { environment, type BenchReport, type BenchSuite } from './types.js';
 
 const u16 = (x: number) => [x & 0xff, (x >> 8) & 0xff];
@@ -76,7 +76,7 @@ async function cyclesPerOp(sim: CoreSim, config: CoreConfig): Promise<Record<str
   return out;
 }
 
-/** A random mix (test/support/randomOps.ts), generated once against the model. */
+/** A random mix (bench/support/randomOps.ts), generated once against the model. */
 function randomMix(config: CoreConfig, n: number, seed: number): Command[] {
   const model = new CoreModel(config);
   const ops = new RandomOps(seed, config);
@@ -125,7 +125,7 @@ export const run: BenchSuite = async (options) => {
         `Default config (capacity ${config.capacity}, quota ${config.quota}, maxWindows ${config.maxWindows}). ` +
         'Cycles per op: the core alone in Verilator, from acceptance until cmd_ready rises again, in a store filled ' +
         `to capacity (${Math.ceil(config.capacity / config.quota)} windows × quota items, distinct saliences) unless noted. ` +
-        `Speeds: ${n} random commands (test/support/randomOps.ts), end to end through the bench's stdin/stdout, ` +
+        `Speeds: ${n} random commands (bench/support/randomOps.ts), end to end through the bench's stdin/stdout, ` +
         'and a RECALL-heavy run (limit 15, salience order, full store) for the simulator\'s cycle rate.',
       results: {
         cyclesPerOp: perOp,

@@ -15,7 +15,7 @@ import type { AccountStore, StoreFactory } from '../host/storage/types.js';
 import type { PendingMessage } from '../host/tiers/index.js';
 import { AccountMemory, extractiveSummariser, parseTierConfig, prepareMessage, tierShape } from '../host/tiers/index.js';
 import { Mulberry32 } from '../host/util/random.js';
-import { startRedis } from '../test/support/redis.js';
+import { startRedis } from './support/redis.js';
 import { percentile } from './support/percentile.js';
 import type { BenchReport, BenchSuite } from './types.js';
 import { environment } from './types.js';

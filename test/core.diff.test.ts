@@ -18,7 +18,7 @@ import {
   type CoreConfigInput,
   type OpName,
 } from '../spec/index.js';
-import { RandomOps, type RandomOp } from './support/randomOps.js';
+import { RandomOps, type RandomOp } from '../bench/support/randomOps.js';
 
 interface Case {
   readonly name: string;

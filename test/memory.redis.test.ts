@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endToEnd } from './support/memoryFlows.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { startRedis, type RedisServer } from '../bench/support/redis.js';
 
 let redis: RedisServer | undefined;
 let missing: string | undefined;

@@ -6,8 +6,8 @@ import type { BlobStore } from '../host/storage/blobStore.js';
 import { BlobKeyError, MemoryBlobStore } from '../host/storage/blobStore.js';
 import { FileBlobStore } from '../host/storage/fileBlobStore.js';
 import { RedisBlobStore } from '../host/storage/redisBlobStore.js';
-import type { RedisServer } from './support/redis.js';
-import { startRedis } from './support/redis.js';
+import type { RedisServer } from '../bench/support/redis.js';
+import { startRedis } from '../bench/support/redis.js';
 import { tempDir } from './support/tiers.js';
 
 let server: RedisServer;

@@ -11,8 +11,8 @@ import { FileAccountStore } from '../host/storage/fileStore.js';
 import { RedisStoreFactory } from '../host/storage/redisStore.js';
 import type { AccountMemory, ConversationMemory, Message } from '../host/tiers/index.js';
 import { DEFAULT_SHAPE, prepareMessage } from '../host/tiers/index.js';
-import type { RedisServer } from './support/redis.js';
-import { startRedis } from './support/redis.js';
+import type { RedisServer } from '../bench/support/redis.js';
+import { startRedis } from '../bench/support/redis.js';
 import { QUIET, memoryOver, range, seqs, tempDir } from './support/tiers.js';
 
 let server: RedisServer;

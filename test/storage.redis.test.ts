@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { RedisAccountStore, RedisStoreFactory } from '../host/storage/redisStore.js';
 import type { ConversationMemory, TierConfigInput } from '../host/tiers/index.js';
 import { DEFAULT_SHAPE, parseTierConfig, prepareMessage, tierShape } from '../host/tiers/index.js';
-import type { RedisServer } from './support/redis.js';
-import { startRedis } from './support/redis.js';
+import type { RedisServer } from '../bench/support/redis.js';
+import { startRedis } from '../bench/support/redis.js';
 import { QUIET, appendN, memoryOver, range, seqs } from './support/tiers.js';
 
 let server: RedisServer;

@@ -15,7 +15,7 @@ import { IN_FLIGHT, MAX_REQUEST_PAYLOAD, OPS, STATUS, type CoreConfig } from '..
 import { openSerialTransport, type Transport } from '../../host/device/transport.js';
 import type { LinkEngine } from '../../host/model/linkEngine.js';
 import { encodeFrame } from '../../host/protocol/frame.js';
-import { RandomOps, rng, type RandomOp } from './randomOps.js';
+import { RandomOps, rng, type RandomOp } from '../../bench/support/randomOps.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const opName = (code: number) => Object.entries(OPS).find(([, o]) => o.code === code)?.[0] ?? `0x${code.toString(16)}`;
