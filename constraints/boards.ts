@@ -202,7 +202,8 @@ const BOARD_INPUTS: readonly BoardInput[] = [
     resources: { lcs: 1280, ebr: 16, dsp: 0, ios: 95 },
     defaultConfig: { capacity: 64, quota: 16, clockHz: 12_000_000, baud: 115_200, scorer: 'serial' },
     configNote:
-      'capacity 64 (store 8 + link 3 = 11 of 16 block RAMs; up to 256 would fit the block RAM). The logic does not fit: the core needs about 3.8k logic cells at any capacity and the HX1K has 1280, so this build stops after synthesis with a FitError naming the LCs until the core gets smaller.',
+      'capacity 64 (store 8 + link 3 = 11 of 16 block RAMs; up to 256 would fit the block RAM) and the serial salience scorer (no DSPs on the HX1K). The logic does not fit: the design needs about 2.3k LUTs (2.0k at maxWindows 4, capacity 16) and the HX1K has 1280 logic cells, so this build stops after synthesis with a FitError naming the LCs (docs/boards.md, "The iCEstick does not fit").',
+
   },
   {
     name: 'upduino3',
