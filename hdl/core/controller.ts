@@ -493,6 +493,9 @@ ${lenChecks}
                 state <= S_CHECK;
             end
             S_CHECK: begin
+                // SET_WEIGHTS can fail only on its length or its sum, so its write enable skips
+                // the whole check chain (a shorter path than through chk_status).
+                if (op_setWeights && len_ok && !weights_bad) weights <= req_weights;
 ${serialScorer ? '' : '                item_sal <= scored_sal;\n'}                err_status <= chk_status;
                 err_arg <= chk_arg;
                 if (chk_status != ${statusParam('ok')}) begin
@@ -517,7 +520,6 @@ ${emit('COUNT', "1'b1", 'IDLE', '                    ')}
                     focus_found <= 1'b0;
                     state <= S_FOCUS_SCAN;
                 end else if (op_setWeights) begin
-                    weights <= req_weights;
 ${emit('OK', "1'b1", 'IDLE', '                    ')}
                 end else if (op_decay) state <= S_DECAY_WINDOWS;
                 else state <= S_IDLE;
