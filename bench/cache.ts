@@ -20,6 +20,7 @@ import { loadTrace, SHARED_DATA, TRACES_DIR } from './support/traces.js';
 import { zipfSequence } from './support/zipf.js';
 import { type BenchOptions, type BenchReport, type BenchSuite, environment } from './types.js';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /**
  * Trace capacities (entries): a small and a larger one per trace, chosen against each trace's
@@ -96,6 +97,7 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const goals: { goal: string; met: boolean; value: number | string }[] = [];
   const skipped: string[] = [];
+  const loadBefore = loadavg()[0]!;
 
   // ---- Zipf ----
   const zipf = quick
@@ -203,6 +205,8 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
       },
       traces,
       skipped,
+      // 1-minute load average at the start and end of the run (the machine may be shared).
+      loadAverage: { start: Math.round(loadBefore * 100) / 100, end: Math.round(loadavg()[0]! * 100) / 100 },
     },
     ratios,
     goals,

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IntelligentCache } from '../host/cache/cache.js';
+import { FrequencySketch } from '../host/cache/frequencySketch.js';
+import { HybridPolicy, SAMPLE_FACTOR } from '../host/cache/policies/hybrid.js';
 import { heldKeys, recordingCache } from './support/cacheHelpers.js';
 
 const evicted = (d: [string, unknown, string][]) => d.filter(([, , r]) => r === 'evict').map(([k]) => k);
@@ -187,5 +189,58 @@ describe('hybrid', () => {
     let hot = 0;
     for (let i = 0; i < 90; i++) if (cache.has(`hot${i}`)) hot++;
     expect(hot).toBe(90);
+  });
+});
+
+describe('adaptive hybrid', () => {
+  /** Deterministic uniform [0, 1) (mulberry32), so the streams repeat. */
+  const prng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  it('moves to a large window and short history on a recency-biased stream, and back on a frequency-biased one, within bounds', () => {
+    const capacity = 200;
+    const policy = new HybridPolicy();
+    const cache = new IntelligentCache<number, number>({ maxEntries: capacity, policy });
+    const access = (k: number) => {
+      if (cache.get(k) === undefined) cache.set(k, k);
+      expect(cache.size).toBeLessThanOrEqual(capacity);
+    };
+    expect(policy.windowShare).toBe(0.01);
+    expect(policy.historyFactor).toBe(SAMPLE_FACTOR);
+    const random = prng(7);
+    // Recency-biased: a moving working set (the last 150 new keys, fewer than the capacity);
+    // each key is reused a few times soon after it appears, then never again. LRU keeps it
+    // all; a 1 % window refuses newcomers that are rarer than older residents.
+    let next = 0;
+    for (let i = 0; i < 40 * capacity; i++) {
+      if (next < 150 || random() < 0.3) access(next++);
+      else access(next - 1 - Math.floor(random() * 150));
+    }
+    expect(policy.windowShare).toBeGreaterThanOrEqual(0.2);
+    expect(policy.historyFactor).toBeLessThan(SAMPLE_FACTOR);
+    // Frequency-biased: static, heavily skewed popularity over 10 × capacity keys.
+    for (let i = 0; i < 60 * capacity; i++) access(1_000_000 + Math.floor(2000 * random() ** 3));
+    expect(policy.windowShare).toBeLessThanOrEqual(0.05);
+    expect(policy.historyFactor).toBe(SAMPLE_FACTOR);
+    expect(cache.size).toBe(capacity);
+  });
+});
+
+describe('frequency sketch sample period', () => {
+  it('halves the counts when a shortened period has already elapsed, and then every new period', () => {
+    const sketch = new FrequencySketch(16, 20); // period 320 increments
+    for (let i = 0; i < 100; i++) sketch.increment(42);
+    expect(sketch.resets).toBe(0);
+    expect(sketch.frequency(42)).toBe(15 + 1); // saturated counters + doorkeeper
+    sketch.sampleSize = 50; // 100 increments already: reset now
+    expect(sketch.resets).toBe(1);
+    expect(sketch.sampleSize).toBe(50);
+    expect(sketch.frequency(42)).toBe(7); // halved, doorkeeper cleared
+    for (let i = 0; i < 50; i++) sketch.increment(7);
+    expect(sketch.resets).toBe(2);
   });
 });

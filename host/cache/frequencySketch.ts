@@ -49,6 +49,16 @@ export class FrequencySketch {
     return this.#sampleSize;
   }
 
+  /**
+   * Changes the sample period (at least 16 increments). A period longer than the one the
+   * sketch was built for makes the doorkeeper's false positives rise, so callers shorten it
+   * only. When the current period has already reached the new length, the reset happens now.
+   */
+  set sampleSize(increments: number) {
+    this.#sampleSize = Math.max(16, Math.floor(increments));
+    if (this.#additions >= this.#sampleSize) this.#reset();
+  }
+
   /** How many times the counters were halved so far (lets users re-read frozen estimates). */
   get resets(): number {
     return this.#resets;
