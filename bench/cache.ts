@@ -11,11 +11,9 @@
  * Each access is `get(k)`, then `set(k, k)` on a miss. Run directly: `npx tsx bench/cache.ts
  * [--quick] [--json]`.
  */
-import { LRUCache } from 'lru-cache';
-import { IntelligentCache } from '../host/cache/cache.js';
-import type { PolicyConfigInput } from '../host/cache/options.js';
-import type { PolicyName } from '../host/cache/policies/policy.js';
 import { beladyHitRatio } from './support/belady.js';
+import { CONTENDERS, type Keyed, replay } from './support/cacheContenders.js';
+import { isolatedThroughput, zipfKeys, type ZipfWorkload } from './support/isolatedThroughput.js';
 import { loadTrace, SHARED_DATA, TRACES_DIR } from './support/traces.js';
 import { zipfSequence } from './support/zipf.js';
 import { type BenchOptions, type BenchReport, type BenchSuite, environment } from './types.js';
@@ -36,60 +34,6 @@ export const TRACE_CAPACITIES: Readonly<Record<string, readonly [number, number]
   'cache2k-web07.trace.xz': [500, 2000], // 20 484 distinct, 76 118 accesses
 };
 
-type Contender = { readonly name: string; readonly policy: PolicyName | PolicyConfigInput | 'lru-cache' };
-
-/** Every policy, and the baseline. Random is seeded so runs repeat. */
-export const CONTENDERS: readonly Contender[] = [
-  { name: 'lru-cache', policy: 'lru-cache' },
-  { name: 'lru', policy: 'lru' },
-  { name: 'lfu', policy: 'lfu' },
-  { name: 'random', policy: { name: 'random', seed: 1 } },
-  { name: 'utility', policy: 'utility' },
-  { name: 'wtinylfu', policy: 'wtinylfu' },
-  { name: 'hybrid', policy: 'hybrid' },
-];
-
-type Keyed = number | string;
-
-function ours(c: Contender, capacity: number): IntelligentCache<Keyed, Keyed> {
-  return new IntelligentCache<Keyed, Keyed>({ maxEntries: capacity, policy: c.policy as PolicyName });
-}
-
-// Two copies of the replay loop, one per cache class, so neither sees the other's shapes.
-function replayOurs(cache: IntelligentCache<Keyed, Keyed>, keys: ArrayLike<Keyed>): number {
-  let hits = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (cache.get(k) !== undefined) hits++;
-    else cache.set(k, k);
-  }
-  return hits;
-}
-
-function replayBaseline(cache: LRUCache<Keyed, Keyed>, keys: ArrayLike<Keyed>): number {
-  let hits = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (cache.get(k) !== undefined) hits++;
-    else cache.set(k, k);
-  }
-  return hits;
-}
-
-/** Hits and seconds of one replay on a fresh cache. */
-function replay(c: Contender, capacity: number, keys: ArrayLike<Keyed>): { hits: number; seconds: number } {
-  if (c.policy === 'lru-cache') {
-    const cache = new LRUCache<Keyed, Keyed>({ max: capacity });
-    const t = performance.now();
-    const hits = replayBaseline(cache, keys);
-    return { hits, seconds: (performance.now() - t) / 1000 };
-  }
-  const cache = ours(c, capacity);
-  const t = performance.now();
-  const hits = replayOurs(cache, keys);
-  return { hits, seconds: (performance.now() - t) / 1000 };
-}
-
 const pct = (x: number) => Math.round(x * 10000) / 100;
 
 export const run: BenchSuite = async (options: BenchOptions): Promise<BenchReport> => {
@@ -103,14 +47,16 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
   const zipf = quick
     ? { keys: 100_000, length: 200_000, capacity: 2_000, rounds: 1 }
     : { keys: 1_000_000, length: 1_000_000, capacity: 10_000, rounds: 5 };
-  const intKeys = zipfSequence({ keys: zipf.keys, exponent: 0.99, length: zipf.length, seed: 42 });
-  // Fresh strings per access, as keys arriving from outside would be.
-  const strKeys: string[] = Array.from(intKeys, (k) => `key:${k}`);
+  const workload: ZipfWorkload = { keys: zipf.keys, length: zipf.length, capacity: zipf.capacity, seed: 42 };
+  const intKeys = zipfKeys(workload, 'int') as Int32Array;
   log(`zipf: ${zipf.length} accesses over ${zipf.keys} keys, capacity ${zipf.capacity}`);
   const zipfHit: Record<string, number> = {};
+  // Throughput two ways: every contender in one process, interleaved (what a program mixing
+  // policies sees), and each alone in a child process (what a program using one sees; the goal).
+  const shared: Record<'int' | 'string', Record<string, number>> = { int: {}, string: {} };
   const throughput: Record<'int' | 'string', Record<string, number>> = { int: {}, string: {} };
   for (const kind of ['int', 'string'] as const) {
-    const keys: ArrayLike<Keyed> = kind === 'int' ? intKeys : strKeys;
+    const keys: ArrayLike<Keyed> = kind === 'int' ? intKeys : zipfKeys(workload, 'string');
     for (const c of CONTENDERS) replay(c, zipf.capacity, keys); // warm-up (JIT)
     const best: Record<string, number> = {};
     for (let r = 0; r < zipf.rounds; r++) {
@@ -120,17 +66,25 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
         if (kind === 'int') zipfHit[c.name] = hits / keys.length;
       }
     }
-    for (const c of CONTENDERS) throughput[kind][c.name] = Math.round(best[c.name]!);
-    log(`  ${kind} keys: ${CONTENDERS.map((c) => `${c.name} ${(best[c.name]! / 1e6).toFixed(2)} M/s`).join(', ')}`);
+    for (const c of CONTENDERS) shared[kind][c.name] = Math.round(best[c.name]!);
+    log(`  ${kind} keys, one process: ${CONTENDERS.map((c) => `${c.name} ${(best[c.name]! / 1e6).toFixed(2)} M/s`).join(', ')}`);
+  }
+  for (const kind of ['int', 'string'] as const) {
+    for (const c of CONTENDERS) {
+      throughput[kind][c.name] = Math.round(await isolatedThroughput({ contender: c.name, kind, workload, rounds: zipf.rounds }));
+    }
+    log(`  ${kind} keys, a process each: ${CONTENDERS.map((c) => `${c.name} ${(throughput[kind][c.name]! / 1e6).toFixed(2)} M/s`).join(', ')}`);
   }
   const zipfOpt = beladyHitRatio(intKeys, zipf.capacity);
   log(`  hit %: ${CONTENDERS.map((c) => `${c.name} ${pct(zipfHit[c.name]!)}`).join(', ')}; Belady ${pct(zipfOpt)}`);
 
   const ratios: Record<string, number> = {};
+  const ratio = (t: Record<string, number>, name: string) => Math.round((t[name]! / t['lru-cache']!) * 1000) / 1000;
   for (const kind of ['int', 'string'] as const) {
     for (const c of CONTENDERS) {
       if (c.name === 'lru-cache') continue;
-      ratios[`${c.name}/${kind}`] = Math.round((throughput[kind][c.name]! / throughput[kind]['lru-cache']!) * 1000) / 1000;
+      ratios[`${c.name}/${kind}`] = ratio(throughput[kind], c.name);
+      ratios[`${c.name}/${kind}/oneProcess`] = ratio(shared[kind], c.name);
     }
   }
   for (const kind of ['int', 'string'] as const) {
@@ -191,8 +145,9 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
     environment: environment(),
     method:
       'Each access is get(k), then set(k, k) on a miss, on a fresh cache per run. Throughput: Zipf 0.99 sequence ' +
-      `(${zipf.length} accesses, ${zipf.keys} keys, capacity ${zipf.capacity}) precomputed, best of ${zipf.rounds} interleaved runs after a warm-up, ` +
-      'integer keys and fresh string keys; ratios are ours / lru-cache in the same run. Hit ratios in %; Belady = offline optimum with bypass.' +
+      `(${zipf.length} accesses, ${zipf.keys} keys, capacity ${zipf.capacity}) precomputed, integer keys and fresh string keys, best of ${zipf.rounds} runs after a warm-up, ` +
+      'each contender in a child process of its own (accessesPerSecond; ratios name/kind) and, for comparison, all of them interleaved in one process ' +
+      '(accessesPerSecondOneProcess; ratios name/kind/oneProcess); ratios are ours / lru-cache in the same run. Hit ratios in %; Belady = offline optimum with bypass.' +
       (quick ? ' QUICK run: smaller Zipf, traces cut to 30 000 accesses.' : ''),
     results: {
       zipf: {
@@ -202,6 +157,7 @@ export const run: BenchSuite = async (options: BenchOptions): Promise<BenchRepor
         belady: pct(zipfOpt),
         hitRatio: Object.fromEntries(CONTENDERS.map((c) => [c.name, pct(zipfHit[c.name]!)])),
         accessesPerSecond: throughput,
+        accessesPerSecondOneProcess: shared,
       },
       traces,
       skipped,
