@@ -3,13 +3,18 @@
  *   active    the newest entries (activeSize, the current emotion last), plain objects;
  *   recent    compressed segments of recentSegmentSize entries (column codecs, no brotli:
  *             quick to decode), in memory, at most maxRecentEntries entries;
- *   archived  blocks of archiveBlockEntries entries (column codecs + brotli 11), stored in the
- *             BlobStore under `<prefix>/archive/b/`, indexed by time and id range;
+ *   archived  each move of archiveBlockEntries entries is split by importance into
+ *             archiveTiers blocks (column codecs + brotli 11; each block in id order, its
+ *             importance range in its metadata), stored in the BlobStore under
+ *             `<prefix>/archive/b/`, indexed by time, id and importance range;
  * then cleanup: above maxArchivedBytes the least important archived entries are dropped
- * (emotionImportance.ts) down to cleanupThreshold × maxArchivedBytes. Entries older than
- * ttlMs expire from every stage. Entries with a positive reference count (retain/release)
- * are never dropped by cleanup or expiry, and the current emotion never expires.
- * monitor() reports the bytes of each stage.
+ * (emotionImportance.ts) down to cleanupThreshold × maxArchivedBytes. Cleanup locates the
+ * importance threshold with the blocks' importance ranges, deletes the blocks that lie wholly
+ * below it unread and re-encodes only the blocks that straddle it; it records the threshold
+ * at `<prefix>/cleanup` before deleting anything, so reopening after a crash finishes it.
+ * Entries older than ttlMs expire from every stage. Entries with a positive reference count
+ * (retain/release) are never dropped by cleanup or expiry, and the current emotion never
+ * expires. monitor() reports the bytes of each stage.
  *
  * Persistence: archived blocks are put before the live snapshot (`<prefix>/live`: active and
  * recent entries) is rewritten, so a crash in between leaves entries in both; reopening keeps
@@ -20,6 +25,7 @@ import type { BlobStore } from '../storage/blobStore.js';
 import { checkBlobKey } from '../storage/blobStore.js';
 import { BlockArchive, type BlockInfo, CleanupTimes, type CorruptionReport, SerialQueue } from './blockArchive.js';
 import { type DecodedBlock, decodeBlock, encodeBlock, valueAt } from './codec/block.js';
+import type { FloatCodecName } from './codec/floatColumn.js';
 import type { FieldSpec } from './codec/schema.js';
 import { TIMESTAMP_LIMIT } from './codec/timestampColumn.js';
 import { ArchiveClosedError, ArchiveInputError, ArchiveNotFoundError, BlockFormatError, CorruptBlockError } from './errors.js';
@@ -59,8 +65,11 @@ export const emotionManagerConfigSchema = z
     prefix: z.string().default('archive/emotions'),
     activeSize: z.number().int().min(2).max(1 << 16).default(64),
     recentSegmentSize: z.number().int().min(1).max(1 << 16).default(32),
-    maxRecentEntries: z.number().int().min(1).max(1 << 20).default(1024),
-    archiveBlockEntries: z.number().int().min(1).max(1 << 20).default(512),
+    maxRecentEntries: z.number().int().min(1).max(1 << 20).default(4096),
+    /** Entries a move to the archive takes from the recent stage. */
+    archiveBlockEntries: z.number().int().min(1).max(1 << 20).default(4096),
+    /** A move is split by importance into this many blocks (at least MIN_TIER_ENTRIES entries each). */
+    archiveTiers: z.number().int().min(1).max(256).default(32),
     maxArchivedBytes: z.number().int().min(4096).default(8 << 20),
     cleanupThreshold: z.number().gt(0).max(1).default(0.8),
     /** Entries older than this expire (0: never). */
@@ -118,8 +127,41 @@ interface ArchivedMeta {
   readonly idMin: number;
   readonly idMax: number;
   readonly jsonBytes: number;
+  /** Bounds of the stored importances (with a margin beyond the declared precision); absent in older blocks. */
+  readonly impLo?: number;
+  readonly impHi?: number;
   readonly replaces?: readonly number[];
+  /**
+   * A cleanup re-encodes the survivors of the blocks it cuts into `size` blocks sorted by
+   * importance, each naming all the blocks they replace; `key` is the lowest replaced id.
+   * Reopening drops an incomplete group while every block it replaces is still there.
+   */
+  readonly group?: { readonly key: number; readonly size: number };
 }
+
+interface CleanupPlan {
+  readonly threshold: CleanupIntent;
+  /** Blocks whose entries all go. */
+  readonly whole: readonly BlockInfo[];
+  /** Blocks that lose some entries, decoded. */
+  readonly partial: { info: BlockInfo; entries: EmotionEntry[] }[];
+  /** The float codecs the partial blocks used: the survivors are re-encoded with these (and raw). */
+  readonly floatCodecs: FloatCodecName[];
+}
+
+/** The threshold of a cleanup: entries ranked at or below (importance, id) go. */
+interface CleanupIntent {
+  readonly importance: number;
+  readonly id: number;
+}
+
+const FLOAT_CODECS: ReadonlySet<string> = new Set<FloatCodecName>(['raw', 'gorilla', 'chimp', 'xor-ac', 'decimal']);
+
+/** The smallest block a move is split into, and the smallest block of survivors a cleanup writes. */
+const MIN_TIER_ENTRIES = 16;
+
+/** Margin of the importance bounds in block metadata: beyond the declared precision (5·10⁻⁷). */
+const IMP_MARGIN = 1e-6;
 
 const SCHEMA: FieldSpec[] = [
   { name: 'id', type: 'int' },
@@ -131,7 +173,15 @@ const SCHEMA: FieldSpec[] = [
   { name: 'importance', type: 'float', maxError: 5e-7 },
 ];
 
-function encodeEntries(es: readonly EmotionEntry[], meta: unknown, brotli: boolean): Uint8Array {
+/**
+ * Intensity is stored only when it is not the default one (√(valence² + arousal²)/√2, which
+ * decoding recomputes bit for bit from the losslessly stored valence and arousal): null marks it.
+ */
+function storedIntensity(e: EmotionEntry): number | null {
+  return Object.is(e.intensity, defaultIntensity(e.valence, e.arousal)) ? null : e.intensity;
+}
+
+function encodeEntries(es: readonly EmotionEntry[], meta: unknown, brotli: boolean, floatCodecs?: FloatCodecName[]): Uint8Array {
   return encodeBlock(
     {
       schema: SCHEMA,
@@ -142,12 +192,12 @@ function encodeEntries(es: readonly EmotionEntry[], meta: unknown, brotli: boole
         es.map((e) => e.arousal),
         es.map((e) => e.dominance ?? null),
         es.map((e) => e.label ?? null),
-        es.map((e) => e.intensity),
+        es.map(storedIntensity),
         es.map((e) => e.importance),
       ],
       meta,
     },
-    brotli ? { entropy: 'auto', brotliQuality: 11 } : { entropy: 'off' },
+    brotli ? { entropy: 'auto', brotliQuality: 11, ...(floatCodecs ? { floatCodecs } : {}) } : { entropy: 'off' },
   );
 }
 
@@ -162,18 +212,45 @@ function entriesOf(block: DecodedBlock): EmotionEntry[] {
   for (let i = 0; i < block.header.count; i++) {
     const d = valueAt(dom!, i);
     const l = valueAt(lab!, i);
+    const valence = valueAt(va!, i) as number;
+    const arousal = valueAt(ar!, i) as number;
+    const intensity = valueAt(int!, i) as number | null;
     out.push({
       id: valueAt(id!, i) as number,
       timestamp: block.timestamps[i]!,
-      valence: valueAt(va!, i) as number,
-      arousal: valueAt(ar!, i) as number,
+      valence,
+      arousal,
       ...(d !== null ? { dominance: d as number } : {}),
       ...(l !== null ? { label: l as string } : {}),
-      intensity: valueAt(int!, i) as number,
+      intensity: intensity ?? defaultIntensity(valence, arousal),
       importance: valueAt(imp!, i) as number,
     });
   }
   return out;
+}
+
+/** How many of the sorted values are below x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** How many of the sorted values are at most x. */
+function upperBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function jsonSize(es: readonly EmotionEntry[]): number {
@@ -191,6 +268,7 @@ export class EmotionManager {
   readonly #clock: () => number;
   readonly #archive: BlockArchive;
   readonly #liveKey: string;
+  readonly #intentKey: string;
   readonly #queue = new SerialQueue();
   #active: EmotionEntry[] = [];
   #recent: Segment[] = [];
@@ -214,6 +292,7 @@ export class EmotionManager {
     this.#clock = clock;
     this.#archive = new BlockArchive(store, `${cfg.prefix}/archive`, cfg.cacheBlocks);
     this.#liveKey = `${cfg.prefix}/live`;
+    this.#intentKey = `${cfg.prefix}/cleanup`;
   }
 
   static async open(store: BlobStore, config: EmotionManagerConfig = {}, options: { clock?: () => number } = {}): Promise<EmotionManager> {
@@ -230,6 +309,7 @@ export class EmotionManager {
 
   async #recover(): Promise<void> {
     await this.#archive.open();
+    await this.#dropIncompleteGroups();
     await this.#archive.removeReplaced((m) => (isArchivedMeta(m) ? m.replaces : undefined));
     let maxId = 0;
     for (const b of this.#archive.blocks()) {
@@ -273,17 +353,35 @@ export class EmotionManager {
     for (let i = 0; i < split; i += this.#cfg.recentSegmentSize) {
       this.#addSegment(live.slice(i, Math.min(split, i + this.#cfg.recentSegmentSize)));
     }
+    await this.#finishInterruptedCleanup();
     if (this.#recentEntries > this.#cfg.maxRecentEntries) await this.#archiveRecent();
     if (this.#archive.totalBytes > this.#cfg.maxArchivedBytes) await this.#cleanup();
+  }
+
+  /** A cleanup records its threshold before deleting anything: finish one a crash left half done. */
+  async #finishInterruptedCleanup(): Promise<void> {
+    const bytes = await this.#store.get(this.#intentKey);
+    if (!bytes) return;
+    let intent: CleanupIntent | undefined;
+    try {
+      const o = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<CleanupIntent>;
+      if (typeof o.importance === 'number' && Number.isFinite(o.importance) && Number.isSafeInteger(o.id)) intent = { importance: o.importance, id: o.id! };
+    } catch {
+      // reported below
+    }
+    if (intent) await this.#evict(intent);
+    else this.#archive.report(this.#intentKey, 'unreadable cleanup record: ignored');
+    await this.#store.delete(this.#intentKey);
+    // The interrupted cleanup may have had rounds to go: finish down to the threshold.
+    if (this.#archive.totalBytes > Math.floor(this.#cfg.cleanupThreshold * this.#cfg.maxArchivedBytes)) await this.#cleanup();
   }
 
   #check(): void {
     if (this.#closed) throw new ArchiveClosedError('EmotionManager');
   }
 
-  #addSegment(es: EmotionEntry[]): void {
-    if (es.length === 0) return;
-    this.#recent.push({
+  #segment(es: EmotionEntry[]): Segment {
+    return {
       bytes: encodeEntries(es, undefined, false),
       count: es.length,
       minId: es[0]!.id,
@@ -291,8 +389,35 @@ export class EmotionManager {
       minTs: Math.min(...es.map((e) => e.timestamp)),
       maxTs: Math.max(...es.map((e) => e.timestamp)),
       jsonBytes: jsonSize(es),
-    });
+    };
+  }
+
+  #addSegment(es: EmotionEntry[]): void {
+    if (es.length === 0) return;
+    this.#recent.push(this.#segment(es));
     this.#recentEntries += es.length;
+  }
+
+  /**
+   * Splits a move by importance into parts of 1/archiveTiers of its entries, each in id order.
+   * The cut points are shifted by a fraction that varies from move to move (golden-ratio
+   * sequence on the move's first id): with a steady flow of emotions, the same tier of every
+   * move would otherwise span the same importance range, and one cleanup would cut them all.
+   */
+  #tiers(es: readonly EmotionEntry[]): EmotionEntry[][] {
+    const k = Math.max(1, Math.min(this.#cfg.archiveTiers, Math.floor(es.length / MIN_TIER_ENTRIES)));
+    if (k === 1) return [[...es]];
+    const ranked = [...es].sort((a, b) => a.importance - b.importance || a.id - b.id);
+    const shift = (es[0]!.id * 0.6180339887498949) % 1;
+    const cuts = [0];
+    for (let i = 1; i < k; i++) {
+      const c = Math.round(((i + shift) * es.length) / k);
+      if (c > cuts.at(-1)!) cuts.push(c);
+    }
+    if (cuts.at(-1)! < es.length) cuts.push(es.length);
+    const out: EmotionEntry[][] = [];
+    for (let i = 1; i < cuts.length; i++) out.push(ranked.slice(cuts[i - 1], cuts[i]).sort((a, b) => a.id - b.id));
+    return out;
   }
 
   /** Sets the current emotion; the previous one becomes history. Returns the new entry. */
@@ -333,7 +458,11 @@ export class EmotionManager {
     return this.#active.at(-1);
   }
 
-  /** Moves the oldest recent segments (archiveBlockEntries entries or more) into one archived block. */
+  /**
+   * Moves the oldest recent segments (archiveBlockEntries entries or more) into the archive:
+   * archiveTiers blocks, split by importance. When a put fails, the entries not yet archived
+   * go back to the front of the recent stage.
+   */
   async #archiveRecent(): Promise<void> {
     while (this.#recentEntries > this.#cfg.maxRecentEntries) {
       const take: Segment[] = [];
@@ -344,10 +473,21 @@ export class EmotionManager {
         n += s.count;
       }
       const es = take.flatMap((s) => entriesOf(decodeBlock(s.bytes)));
+      const archived = new Set<number>();
       try {
-        await this.#archive.add(encodeEntries(es, this.#metaFor(es), true));
+        for (const tier of this.#tiers(es)) {
+          await this.#archive.add(encodeEntries(tier, this.#metaFor(tier), true));
+          for (const e of tier) archived.add(e.id);
+        }
       } catch (err) {
-        this.#recent.unshift(...take);
+        if (archived.size === 0) this.#recent.unshift(...take);
+        else {
+          const rest = es.filter((e) => !archived.has(e.id));
+          const segs: Segment[] = [];
+          for (let i = 0; i < rest.length; i += this.#cfg.recentSegmentSize) segs.push(this.#segment(rest.slice(i, i + this.#cfg.recentSegmentSize)));
+          this.#recent.unshift(...segs);
+          this.#recentEntries -= archived.size;
+        }
         throw err;
       }
       this.#recentEntries -= n;
@@ -357,14 +497,34 @@ export class EmotionManager {
     if (this.#archive.totalBytes > this.#cfg.maxArchivedBytes) await this.#cleanup();
   }
 
-  #metaFor(es: readonly EmotionEntry[], replaces?: number[]): ArchivedMeta {
+  #metaFor(es: readonly EmotionEntry[], replaces?: number[], group?: ArchivedMeta['group'], jsonBytes?: number): ArchivedMeta {
+    let idMin = Number.POSITIVE_INFINITY;
+    let idMax = Number.NEGATIVE_INFINITY;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const e of es) {
+      if (e.id < idMin) idMin = e.id;
+      if (e.id > idMax) idMax = e.id;
+      if (e.importance < lo) lo = e.importance;
+      if (e.importance > hi) hi = e.importance;
+    }
     return {
       kind: 'emotions',
-      idMin: Math.min(...es.map((e) => e.id)),
-      idMax: Math.max(...es.map((e) => e.id)),
-      jsonBytes: jsonSize(es),
+      idMin,
+      idMax,
+      jsonBytes: jsonBytes ?? jsonSize(es),
+      impLo: lo - IMP_MARGIN,
+      impHi: hi + IMP_MARGIN,
       ...(replaces ? { replaces } : {}),
+      ...(group ? { group } : {}),
     };
+  }
+
+  /** The importance range a block's entries lie in (anything, for a block without bounds). */
+  #bounds(b: BlockInfo): { lo: number; hi: number } {
+    const m = b.header?.meta;
+    if (isArchivedMeta(m) && typeof m.impLo === 'number' && typeof m.impHi === 'number') return { lo: m.impLo, hi: m.impHi };
+    return { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
   }
 
   async #writeLive(): Promise<void> {
@@ -393,6 +553,7 @@ export class EmotionManager {
   async #rewrite(
     blocks: { info: BlockInfo; entries: EmotionEntry[] }[],
     keep: (e: EmotionEntry) => boolean,
+    floatCodecs?: FloatCodecName[],
   ): Promise<{ removed: number; blocks: { info: BlockInfo; entries: EmotionEntry[] }[] }> {
     let removed = 0;
     const out: { info: BlockInfo; entries: EmotionEntry[] }[] = [];
@@ -402,7 +563,7 @@ export class EmotionManager {
       if (accBlocks.length === 0) return;
       if (acc.length > 0) {
         acc.sort((a, b) => a.id - b.id);
-        const info = await this.#archive.add(encodeEntries(acc, this.#metaFor(acc, accBlocks.map((b) => b.id)), true));
+        const info = await this.#archive.add(encodeEntries(acc, this.#metaFor(acc, accBlocks.map((b) => b.id)), true, floatCodecs));
         out.push({ info, entries: acc });
       }
       for (const b of accBlocks) {
@@ -440,29 +601,259 @@ export class EmotionManager {
         this.#bytesFreed += b.bytes;
       }
     }
-    if (this.#archive.totalBytes > target) {
-      // Decoded once; each round rewrites only the blocks that lose entries.
-      let blocks = await this.#archivedEntries();
-      // One ranking: least important first (oldest on ties), referenced entries never.
-      const ranking = blocks
-        .flatMap(({ entries }) => entries)
-        .filter((e) => !this.#refs.has(e.id))
-        .sort((a, b) => a.importance - b.importance || a.id - b.id);
-      const victims = new Set<number>();
-      let next = 0;
-      for (let round = 0; round < 32 && this.#archive.totalBytes > target && next < ranking.length; round++) {
-        const entries = blocks.reduce((a, b) => a + b.entries.length, 0);
-        const per = this.#archive.totalBytes / Math.max(1, entries);
-        let excess = this.#archive.totalBytes - target;
-        while (excess > 0 && next < ranking.length) {
-          victims.add(ranking[next++]!.id);
-          excess -= per;
+    // Each round: find the threshold, record it, drop the blocks below it whole and re-encode
+    // the ones that straddle it. One round is the rule; another runs only when re-encoded
+    // survivors took more bytes than estimated.
+    for (let round = 0; round < 8 && this.#archive.totalBytes > target; round++) {
+      // A margin (1 % of the bound) for what re-encoded survivors cost beyond their share.
+      const plan = await this.#plan(this.#archive.totalBytes - target + 0.01 * this.#cfg.maxArchivedBytes);
+      if (!plan) break;
+      await this.#store.put(this.#intentKey, Buffer.from(JSON.stringify(plan.threshold)));
+      await this.#apply(plan);
+      await this.#store.delete(this.#intentKey);
+    }
+  }
+
+  /**
+   * The lowest threshold (importance, id) whose eviction frees about `excess` bytes — entries
+   * ranked least important first, oldest on ties, referenced ones never — and what it does to
+   * each block. Each block's importance range (metadata) locates the threshold; only the
+   * blocks whose range contains it are decoded (they are the ones to re-encode), every block
+   * wholly below it is deleted without being read. Each entry counts at its block's bytes per
+   * entry.
+   */
+  async #plan(excess: number): Promise<CleanupPlan | undefined> {
+    interface Cand {
+      readonly info: BlockInfo;
+      readonly lo: number;
+      readonly hi: number;
+      readonly per: number;
+      /** Decoded: its entries, the importances of the unreferenced ones sorted. */
+      dec?: { entries: EmotionEntry[]; sorted: Float64Array; codecs: string[] };
+    }
+    const refs = this.#refs;
+    const hasRef = (m: unknown): boolean => {
+      if (refs.size === 0) return false;
+      if (!isArchivedMeta(m)) return true;
+      for (const id of refs.keys()) if (id >= m.idMin && id <= m.idMax) return true;
+      return false;
+    };
+    const cands: Cand[] = [];
+    for (const b of this.#archive.blocks()) {
+      if (b.corrupt || !b.header || b.header.count === 0) continue;
+      const { lo, hi } = this.#bounds(b);
+      cands.push({ info: b, lo, hi, per: b.bytes / b.header.count });
+    }
+    const decode = async (c: Cand): Promise<void> => {
+      let entries: EmotionEntry[] = [];
+      const codecs: string[] = [];
+      try {
+        const block = await this.#archive.read(c.info);
+        entries = entriesOf(block);
+        for (const col of block.columns.values()) if (col.field.type === 'float') codecs.push(col.codec);
+      } catch (err) {
+        if (!(err instanceof CorruptBlockError)) throw err;
+      }
+      const imps: number[] = [];
+      for (const e of entries) if (!refs.has(e.id)) imps.push(e.importance);
+      c.dec = { entries, sorted: Float64Array.from(imps).sort(), codecs };
+    };
+    // Estimated bytes freed by evicting everything below x: exact for decoded blocks, and for
+    // the others as if their entries were spread evenly over their importance range.
+    const estimate = (x: number): number => {
+      let f = 0;
+      for (const c of cands) {
+        if (c.dec) f += c.per * lowerBound(c.dec.sorted, x);
+        else if (c.hi < x) f += c.info.bytes;
+        else if (c.lo < x) f += c.info.bytes * (Number.isFinite(c.hi - c.lo) ? (x - c.lo) / (c.hi - c.lo) : 0.5);
+      }
+      return f;
+    };
+    for (;;) {
+      // Locate the threshold by bisection on the estimate.
+      let a = 0;
+      let b = 1;
+      for (const c of cands) {
+        const lo = c.dec ? (c.dec.sorted[0] ?? Number.POSITIVE_INFINITY) : c.lo;
+        const hi = c.dec ? (c.dec.sorted.at(-1) ?? Number.NEGATIVE_INFINITY) : c.hi;
+        if (Number.isFinite(lo) && lo < a) a = lo;
+        if (Number.isFinite(hi) && hi > b) b = hi;
+      }
+      b = b + 1;
+      if (estimate(b) < excess) a = b;
+      for (let i = 0; i < 60 && a < b; i++) {
+        const mid = a + (b - a) / 2;
+        if (mid === a || mid === b) break;
+        if (estimate(mid) >= excess) b = mid;
+        else a = mid;
+      }
+      const x = b;
+      // Blocks to read: the undecoded ones whose range holds x, and those below it that hold a referenced entry.
+      const todo = cands.filter((c) => !c.dec && c.lo <= x && (c.hi >= x || hasRef(c.info.header?.meta)));
+      if (todo.length > 0) {
+        for (const c of todo) await decode(c);
+        continue;
+      }
+      // No undecoded range holds x: in (H, L) every undecoded block is wholly below or above.
+      let H = Number.NEGATIVE_INFINITY;
+      let L = Number.POSITIVE_INFINITY;
+      let base = 0;
+      for (const c of cands) {
+        if (c.dec) continue;
+        if (c.hi < x) {
+          H = Math.max(H, c.hi);
+          base += c.info.bytes;
+        } else L = Math.min(L, c.lo);
+      }
+      const keys: { imp: number; id: number; c: Cand }[] = [];
+      for (const c of cands) {
+        if (!c.dec) continue;
+        base += c.per * upperBound(c.dec.sorted, H);
+        for (const e of c.dec.entries) if (e.importance > H && e.importance < L && !refs.has(e.id)) keys.push({ imp: e.importance, id: e.id, c });
+      }
+      if (base >= excess && Number.isFinite(H)) {
+        // The threshold lies lower: read the blocks that end highest below x.
+        for (const c of cands) if (!c.dec && c.hi === H) await decode(c);
+        continue;
+      }
+      keys.sort((p, q) => p.imp - q.imp || p.id - q.id);
+      let cut = -1;
+      let freed = base;
+      for (let i = 0; i < keys.length; i++) {
+        freed += keys[i]!.c.per;
+        if (freed >= excess) {
+          cut = i;
+          break;
         }
-        const r = await this.#rewrite(blocks, (e) => !victims.has(e.id));
-        this.#dropped += r.removed;
-        blocks = r.blocks;
+      }
+      if (cut < 0 && Number.isFinite(L)) {
+        // Not enough below L: read the blocks that start there.
+        for (const c of cands) if (!c.dec && c.lo === L) await decode(c);
+        continue;
+      }
+      if (cut < 0) cut = keys.length - 1;
+      let threshold: CleanupIntent;
+      if (cut >= 0) threshold = { importance: keys[cut]!.imp, id: keys[cut]!.id };
+      else if (Number.isFinite(H)) threshold = { importance: H, id: Number.MAX_SAFE_INTEGER };
+      else return undefined;
+      // What the threshold does to each block.
+      const goes = (imp: number, id: number): boolean => (imp < threshold.importance || (imp === threshold.importance && id <= threshold.id)) && !refs.has(id);
+      const whole: BlockInfo[] = [];
+      const partial: { info: BlockInfo; entries: EmotionEntry[] }[] = [];
+      const codecs = new Set<FloatCodecName>();
+      for (const c of cands) {
+        if (!c.dec) {
+          if (c.hi < x) whole.push(c.info);
+          continue;
+        }
+        let v = 0;
+        for (const e of c.dec.entries) if (goes(e.importance, e.id)) v++;
+        if (v === 0) continue;
+        if (v === c.dec.entries.length && v === c.info.header!.count) whole.push(c.info);
+        else {
+          partial.push({ info: c.info, entries: c.dec.entries });
+          for (const k of c.dec.codecs) if (FLOAT_CODECS.has(k)) codecs.add(k as FloatCodecName);
+        }
+      }
+      if (whole.length === 0 && partial.length === 0) return undefined;
+      return { threshold, whole, partial, floatCodecs: [...codecs] };
+    }
+  }
+
+  /**
+   * Carries out a plan: deletes the blocks wholly below the threshold, then re-encodes the
+   * survivors of the blocks that straddle it, sorted by importance into blocks of
+   * archiveBlockEntries / archiveTiers entries (each in id order), so that a later cleanup
+   * cuts few of them. The new blocks form a group naming every block they replace; the old
+   * ones are deleted only once the whole group is stored.
+   */
+  async #apply(plan: CleanupPlan): Promise<void> {
+    const t = plan.threshold;
+    for (const b of plan.whole) {
+      await this.#archive.remove(b);
+      this.#bytesFreed += b.bytes;
+      this.#dropped += b.header!.count;
+    }
+    if (plan.partial.length === 0) return;
+    const keep = (e: EmotionEntry): boolean => this.#refs.has(e.id) || e.importance > t.importance || (e.importance === t.importance && e.id > t.id);
+    let before = 0;
+    const survivors: EmotionEntry[] = [];
+    // JSON size of a survivor: its block's average (stringifying them all would cost a tenth of the cleanup).
+    const json = new Map<number, number>();
+    for (const p of plan.partial) {
+      before += p.entries.length;
+      const m = p.info.header?.meta;
+      const per = isArchivedMeta(m) && p.entries.length > 0 ? m.jsonBytes / p.entries.length : undefined;
+      for (const e of p.entries) {
+        if (!keep(e)) continue;
+        survivors.push(e);
+        json.set(e.id, per ?? jsonSize([e]));
       }
     }
+    survivors.sort((a, b) => a.importance - b.importance || a.id - b.id);
+    const size = Math.max(MIN_TIER_ENTRIES, Math.ceil(this.#cfg.archiveBlockEntries / this.#cfg.archiveTiers));
+    const parts = Math.ceil(survivors.length / size);
+    const replaces = plan.partial.map((p) => p.info.id).sort((a, b) => a - b);
+    const group = { key: replaces[0]!, size: parts };
+    for (let i = 0; i < parts; i++) {
+      const chunk = survivors.slice(Math.floor((i * survivors.length) / parts), Math.floor(((i + 1) * survivors.length) / parts)).sort((a, b) => a.id - b.id);
+      let jsonBytes = 0;
+      for (const e of chunk) jsonBytes += json.get(e.id)!;
+      await this.#archive.add(encodeEntries(chunk, this.#metaFor(chunk, replaces, group, Math.round(jsonBytes)), true, plan.floatCodecs));
+    }
+    for (const p of plan.partial) {
+      await this.#archive.remove(p.info);
+      this.#bytesFreed += p.info.bytes;
+    }
+    this.#dropped += before - survivors.length;
+  }
+
+  /** Drops the blocks of a cleanup group a crash interrupted before it was complete (the blocks it replaces are all still there). */
+  async #dropIncompleteGroups(): Promise<void> {
+    const groups = new Map<number, { size: number; replaces: readonly number[]; members: BlockInfo[] }>();
+    for (const b of this.#archive.blocks()) {
+      const m = b.header?.meta;
+      if (!isArchivedMeta(m) || !m.group || !m.replaces) continue;
+      const g = groups.get(m.group.key) ?? { size: m.group.size, replaces: m.replaces, members: [] };
+      g.members.push(b);
+      groups.set(m.group.key, g);
+    }
+    for (const g of groups.values()) {
+      if (g.members.length >= g.size || !g.replaces.every((id) => this.#archive.info(id) !== undefined)) continue;
+      for (const b of g.members) await this.#archive.remove(b);
+    }
+  }
+
+  /**
+   * Finishes a cleanup a crash interrupted (on reopening, so no references): the plan of its
+   * threshold over the blocks that are left — those wholly below it go, the ones it cuts are
+   * re-encoded as #apply does.
+   */
+  async #evict(t: CleanupIntent): Promise<void> {
+    const goes = (imp: number, id: number): boolean => imp < t.importance || (imp === t.importance && id <= t.id);
+    const whole: BlockInfo[] = [];
+    const partial: { info: BlockInfo; entries: EmotionEntry[] }[] = [];
+    const codecs = new Set<FloatCodecName>();
+    for (const b of this.#archive.blocks()) {
+      if (b.corrupt || !b.header || this.#bounds(b).lo > t.importance) continue;
+      let block;
+      try {
+        block = await this.#archive.read(b);
+      } catch (err) {
+        if (!(err instanceof CorruptBlockError)) throw err;
+        continue;
+      }
+      const entries = entriesOf(block);
+      let v = 0;
+      for (const e of entries) if (goes(e.importance, e.id)) v++;
+      if (v === 0) continue;
+      if (v === entries.length) whole.push(b);
+      else {
+        partial.push({ info: b, entries });
+        for (const c of block.columns.values()) if (c.field.type === 'float' && FLOAT_CODECS.has(c.codec)) codecs.add(c.codec as FloatCodecName);
+      }
+    }
+    await this.#apply({ threshold: t, whole, partial, floatCodecs: [...codecs] });
   }
 
   /** Runs cleanup by importance now; returns its duration in ms. */
@@ -511,9 +902,12 @@ export class EmotionManager {
     const a = this.#active.find((e) => e.id === id);
     if (a) return a;
     for (const s of this.#recent) if (id >= s.minId && id <= s.maxId) return entriesOf(decodeBlock(s.bytes)).find((e) => e.id === id);
+    // A move's tiers share its id range: find the block by its id column, then decode that one.
     for (const b of this.#archive.blocks()) {
       const m = b.header?.meta;
       if (!isArchivedMeta(m) || id < m.idMin || id > m.idMax) continue;
+      const ids = (await this.#archive.readFields(b, ['id'])).columns.get('id')?.values;
+      if (ids instanceof Float64Array && !ids.includes(id)) continue;
       const e = entriesOf(await this.#archive.read(b)).find((x) => x.id === id);
       if (e) return e;
     }

@@ -27,7 +27,7 @@ import { FlagModel } from './intModel.js';
 import { calendarPeriods } from './predict.js';
 import { RangeDecoder, RangeEncoder } from './rangeCoder.js';
 import { CODE_TYPE, type FieldSpec, type FieldType, TYPE_CODE, type Value, schemaSchema } from './schema.js';
-import { TIMESTAMP_LIMIT, TS_DOD_AC, decodeTimestamps, encodeTimestamps } from './timestampColumn.js';
+import { TIMESTAMP_LIMIT, TS_DELTA_AC, TS_DOD_AC, decodeTimestampDeltas, decodeTimestamps, encodeTimestampColumn } from './timestampColumn.js';
 import { ArchiveInputError, BlockFormatError, CorruptBlockError } from '../errors.js';
 import { parseInput } from '../validate.js';
 
@@ -121,7 +121,7 @@ function decodePresence(bytes: Uint8Array, n: number): Uint8Array {
   return out;
 }
 
-const TS_CODEC_NAMES: Readonly<Record<number, string>> = { [TS_DOD_AC]: 'dod-ac' };
+const TS_CODEC_NAMES: Readonly<Record<number, string>> = { [TS_DOD_AC]: 'dod-ac', [TS_DELTA_AC]: 'delta-ac' };
 const INT_CODEC_NAMES: Readonly<Record<number, string>> = { 20: 'varint', 21: 'int-ac', 22: 'bitpack' };
 
 function codecName(type: FieldType, id: number): string {
@@ -178,9 +178,9 @@ export function encodeBlockReport(
     body.lenBytes(e.bytes);
     if (!e.entropyCoded) rawish += e.bytes.length;
   };
-  const tsBytes = encodeTimestamps(input.timestamps);
-  section({ id: TS_DOD_AC, bytes: tsBytes, entropyCoded: true });
-  reports.push({ name: '(timestamp)', codec: 'dod-ac', bytes: tsBytes.length });
+  const ts = encodeTimestampColumn(input.timestamps);
+  section({ id: ts.id, bytes: ts.bytes, entropyCoded: true });
+  reports.push({ name: '(timestamp)', codec: TS_CODEC_NAMES[ts.id]!, bytes: ts.bytes.length });
 
   const nullable: boolean[] = [];
   const periods = calendarPeriods(input.timestamps);
@@ -367,8 +367,8 @@ export function decodeBlock(bytes: Uint8Array, fields?: readonly string[]): Deco
   const r = new ByteReader(body);
   const tsId = r.u8();
   const tsBytes = r.lenBytes();
-  if (tsId !== TS_DOD_AC) throw new CorruptBlockError(`unknown timestamp encoding ${tsId}`);
-  const timestamps = decodeTimestamps(tsBytes, n);
+  if (tsId !== TS_DOD_AC && tsId !== TS_DELTA_AC) throw new CorruptBlockError(`unknown timestamp encoding ${tsId}`);
+  const timestamps = tsId === TS_DOD_AC ? decodeTimestamps(tsBytes, n) : decodeTimestampDeltas(tsBytes, n);
   const want = fields ? new Set(fields) : undefined;
   const columns = new Map<string, DecodedColumn>();
   header.schema.forEach((field, c) => {
