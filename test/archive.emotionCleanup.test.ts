@@ -9,23 +9,12 @@ import { decodeTimestampDeltas, encodeTimestampDeltas } from '../host/archive/co
 import { defaultIntensity } from '../host/archive/emotionImportance.js';
 import { type EmotionEntry, type EmotionInput, EmotionManager } from '../host/archive/emotionManager.js';
 import { MemoryBlobStore } from '../host/storage/blobStore.js';
-import { CrashError, CrashingBlobStore, rng } from './support/archiveSupport.js';
+import { CrashError, CrashingBlobStore, EMOTION_T0, emotionStream, rng } from './support/archiveSupport.js';
 
-const T0 = 1_700_000_000_000;
-const LABELS = ['joy', 'calm', 'fear', 'anger', 'surprise'];
+const T0 = EMOTION_T0;
 const BLOCKS = 'archive/emotions/archive/b/';
 
-function emotions(n: number, seed = 1, start = T0): EmotionInput[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, (_, i) => ({
-    valence: Math.round((r() * 2 - 1) * 1000) / 1000,
-    arousal: Math.round(r() * 1000) / 1000,
-    ...(i % 3 === 0 ? { dominance: Math.round((r() * 2 - 1) * 100) / 100 } : {}),
-    ...(i % 4 !== 0 ? { label: LABELS[i % LABELS.length]! } : {}),
-    ...(i % 7 === 0 ? { intensity: Math.round(r() * 100) / 100 } : {}),
-    timestamp: start + i * 1000 + (i % 5) * 7,
-  }));
-}
+const emotions = (n: number, seed = 1, start = T0): EmotionInput[] => emotionStream(n, { seed, start, intensity: true, jitter: true });
 
 /** Moves of 256 entries split into 8 blocks of 32. */
 const tiered = { activeSize: 16, recentSegmentSize: 8, maxRecentEntries: 256, archiveBlockEntries: 256, archiveTiers: 8 };

@@ -3,21 +3,11 @@ import { defaultIntensity, emotionImportance } from '../host/archive/emotionImpo
 import { type EmotionEntry, type EmotionInput, EmotionManager } from '../host/archive/emotionManager.js';
 import { ArchiveClosedError, ArchiveInputError, ArchiveNotFoundError } from '../host/archive/errors.js';
 import { MemoryBlobStore } from '../host/storage/blobStore.js';
-import { CrashError, CrashingBlobStore, flipBit, rng } from './support/archiveSupport.js';
+import { CrashError, CrashingBlobStore, EMOTION_T0, emotionStream, flipBit } from './support/archiveSupport.js';
 
-const T0 = 1_700_000_000_000;
-const LABELS = ['joy', 'calm', 'fear', 'anger', 'surprise'];
+const T0 = EMOTION_T0;
 
-function emotions(n: number, seed = 1, start = T0, step = 1000): EmotionInput[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, (_, i) => ({
-    valence: Math.round((r() * 2 - 1) * 1000) / 1000,
-    arousal: Math.round(r() * 1000) / 1000,
-    ...(i % 3 === 0 ? { dominance: Math.round((r() * 2 - 1) * 100) / 100 } : {}),
-    ...(i % 4 !== 0 ? { label: LABELS[i % LABELS.length]! } : {}),
-    timestamp: start + i * step,
-  }));
-}
+const emotions = (n: number, seed = 1, start = T0, step = 1000): EmotionInput[] => emotionStream(n, { seed, start, step });
 
 const small = { activeSize: 16, recentSegmentSize: 8, maxRecentEntries: 32, archiveBlockEntries: 32 };
 

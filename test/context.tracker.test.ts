@@ -272,21 +272,26 @@ const toolConversationArb = (maxTurns = 8): fc.Arbitrary<Message[]> => {
   );
 };
 
+/** checkConversation over random conversations from `conversations`, budgets, overlaps and system prompts. */
+async function checkRandomConversations(conversations: fc.Arbitrary<Parameters<typeof checkConversation>[0]>, numRuns: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      conversations,
+      fc.integer({ min: 64, max: 1500 }),
+      fc.integer({ min: 0, max: 400 }),
+      fc.option(fc.constantFrom('You are a helpful agent.', 'Be brief. '.repeat(30)), { nil: undefined }),
+      async (conv, budget, overlapRaw, system) => {
+        const overlap = Math.min(overlapRaw, budget - 1);
+        await checkConversation(conv, budget, overlap, system);
+      },
+    ),
+    { numRuns, endOnFailure: true },
+  );
+}
+
 describe('ContextTracker: windows over random conversations', () => {
   it('never exceeds the budget, keeps the exact overlap, the system prompt and turn alignment, folds what slides out', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        conversationArb(70),
-        fc.integer({ min: 64, max: 1500 }),
-        fc.integer({ min: 0, max: 400 }),
-        fc.option(fc.constantFrom('You are a helpful agent.', 'Be brief. '.repeat(30)), { nil: undefined }),
-        async (conv, budget, overlapRaw, system) => {
-          const overlap = Math.min(overlapRaw, budget - 1);
-          await checkConversation(conv, budget, overlap, system);
-        },
-      ),
-      { numRuns: 120, endOnFailure: true },
-    );
+    await checkRandomConversations(conversationArb(70), 120);
     expect(seen.slides).toBeGreaterThan(0);
     expect(seen.anchored).toBeGreaterThan(0);
     expect(seen.shortened).toBeGreaterThan(0);
@@ -296,19 +301,7 @@ describe('ContextTracker: windows over random conversations', () => {
 
   it('never separates a tool result from the assistant message that requested it, over random tool loops and budgets', async () => {
     const before = { ...seen };
-    await fc.assert(
-      fc.asyncProperty(
-        toolConversationArb(8),
-        fc.integer({ min: 64, max: 1500 }),
-        fc.integer({ min: 0, max: 400 }),
-        fc.option(fc.constantFrom('You are a helpful agent.', 'Be brief. '.repeat(30)), { nil: undefined }),
-        async (conv, budget, overlapRaw, system) => {
-          const overlap = Math.min(overlapRaw, budget - 1);
-          await checkConversation(conv, budget, overlap, system);
-        },
-      ),
-      { numRuns: 150, endOnFailure: true },
-    );
+    await checkRandomConversations(toolConversationArb(8), 150);
     // Slides at a tool result, condensed units and spilled units all happened.
     expect(seen.toolSlides - before.toolSlides).toBeGreaterThan(0);
     expect(seen.condensed - before.condensed).toBeGreaterThan(0);

@@ -1,7 +1,9 @@
 /** Helpers for the archive tests: NAB series, a BlobStore that crashes or corrupts on demand. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EmotionInput } from '../../host/archive/emotionManager.js';
 import { type BlobStore, MemoryBlobStore } from '../../host/storage/blobStore.js';
+import { seededRandom } from '../../host/util/random.js';
 
 /** Seeded synthetic data for the archive tests. */
 export { seededRandom as rng } from '../../host/util/random.js';
@@ -100,4 +102,34 @@ export function sameBits(a: number, b: number): boolean {
 export function fromBits(hi: number, lo: number): number {
   const u = new Uint32Array([lo >>> 0, hi >>> 0]);
   return new Float64Array(u.buffer)[0]!;
+}
+
+/** Start of the synthetic emotion streams (ms since the epoch). */
+export const EMOTION_T0 = 1_700_000_000_000;
+export const EMOTION_LABELS = ['joy', 'calm', 'fear', 'anger', 'surprise'];
+
+export interface EmotionStreamOptions {
+  readonly seed?: number;
+  readonly start?: number;
+  /** Milliseconds between entries. */
+  readonly step?: number;
+  /** Every 7th entry carries an explicit intensity. */
+  readonly intensity?: boolean;
+  /** Timestamps off the step grid by 0..28 ms, so they are not all multiples of the step. */
+  readonly jitter?: boolean;
+}
+
+/** A seeded stream of emotions: every 3rd with a dominance, 3 of 4 labelled. */
+export function emotionStream(n: number, o: EmotionStreamOptions = {}): EmotionInput[] {
+  const r = seededRandom(o.seed ?? 1);
+  const start = o.start ?? EMOTION_T0;
+  const step = o.step ?? 1000;
+  return Array.from({ length: n }, (_, i) => ({
+    valence: Math.round((r() * 2 - 1) * 1000) / 1000,
+    arousal: Math.round(r() * 1000) / 1000,
+    ...(i % 3 === 0 ? { dominance: Math.round((r() * 2 - 1) * 100) / 100 } : {}),
+    ...(i % 4 !== 0 ? { label: EMOTION_LABELS[i % EMOTION_LABELS.length]! } : {}),
+    ...(o.intensity && i % 7 === 0 ? { intensity: Math.round(r() * 100) / 100 } : {}),
+    timestamp: start + i * step + (o.jitter ? (i % 5) * 7 : 0),
+  }));
 }
