@@ -7,7 +7,7 @@ import type { CoreConfig } from './params.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 
 /** Bump when the generated hardware changes behaviour or layout for the same config. */
-export const GENERATOR_VERSION = '0.1.0';
+export const GENERATOR_VERSION = '0.2.0';
 
 /** JSON with keys sorted at every level, so equal configs hash equally. */
 export function canonicalJson(value: unknown): string {

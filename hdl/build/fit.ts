@@ -88,7 +88,11 @@ export function checkCellsFit(board: Board, cells: Readonly<Record<string, numbe
   };
   for (const r of Object.keys(need) as (keyof typeof need)[]) {
     if (need[r] > have[r]) {
-      const hint = r === 'LCs' ? `${cells.SB_LUT4 ?? 0} LUTs after synthesis, and each logic cell holds one` : '';
+      // The core's logic hardly shrinks with capacity, so a smaller config rarely helps here.
+      const hint =
+        r === 'LCs'
+          ? `${cells.SB_LUT4 ?? 0} LUTs after synthesis, and each logic cell holds one (the logic barely depends on capacity; see docs/boards.md)`
+          : '';
       throw new FitError(board.name, r, need[r], have[r], 'synthesis', hint);
     }
   }
