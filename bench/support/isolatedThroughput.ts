@@ -45,7 +45,8 @@ function bestRate(job: Job): number {
 /** Accesses per second of `contender` alone in a child process. */
 export function isolatedThroughput(job: Job): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(job)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    // tsx by its resolved path, so the child finds it whatever the working directory.
+    const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(job)], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: 'inherit' });
     let rate: number | undefined;
     child.on('message', (m) => {
       rate = (m as { rate: number }).rate;
