@@ -1,4 +1,5 @@
-/** `janela bench <suite|all> [--json] [--quick]`: runs benchmark suites and prints their reports. */
+/** `janela bench <suite|all> [--json] [--quick] [--out FILE]`: runs benchmark suites and prints their reports. */
+import { writeFile } from 'node:fs/promises';
 import { SUITES } from '../../../bench/index.js';
 import type { BenchReport } from '../../../bench/types.js';
 import { type Command, UsageError, parseCommandArgs } from '../command.js';
@@ -13,11 +14,11 @@ function printHuman(report: BenchReport): void {
 export const bench: Command = {
   name: 'bench',
   summary: 'run benchmark suites (JSON with --json)',
-  usage: `usage: janela bench <${['all', ...Object.keys(SUITES)].join('|')}> [--json] [--quick]`,
+  usage: `usage: janela bench <${['all', ...Object.keys(SUITES)].join('|')}> [--json] [--quick] [--out FILE]   (--out: also write the JSON there)`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
-      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, out: { type: 'string' } },
       allowPositionals: true,
     });
     const which = positionals[0] ?? 'all';
@@ -31,7 +32,13 @@ export const bench: Command = {
       reports.push(report);
       if (!values.json) printHuman(report);
     }
-    if (values.json) console.log(JSON.stringify(which === 'all' ? reports : reports[0], null, 2));
+    const json = JSON.stringify(which === 'all' ? reports : reports[0], null, 2);
+    if (values.json) console.log(json);
+    // A file of its own, so the JSON stays clean whatever else writes to stdout (npm's banner).
+    if (values.out) {
+      await writeFile(values.out, `${json}\n`);
+      process.stderr.write(`janela bench: wrote ${values.out}\n`);
+    }
     return 0;
   },
 };
