@@ -38,6 +38,27 @@ export const CRC = {
   check: 0xe3069283,
 } as const;
 
+/** One-byte steps of the reflected (LSB-first) CRC register, indexed by its low byte xor the data. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let b = 0; b < 256; b++) {
+    let c = b;
+    for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ CRC.polyReflected : c >>> 1;
+    t[b] = c >>> 0;
+  }
+  return t;
+})();
+
+/**
+ * The CRC register after `bytes`, starting from `register` (no init, no final XOR): the
+ * one definition of the update, used by the host's frame CRC and the generator's constants.
+ */
+export function crcRegister(register: number, bytes: ArrayLike<number>): number {
+  let c = register >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = (c >>> 8) ^ CRC_TABLE[(c ^ bytes[i]!) & 0xff]!;
+  return c >>> 0;
+}
+
 /** A field of a payload. u40 and smaller are numbers; u64 is a bigint. */
 export type FieldType = 'u8' | 's8' | 'u16' | 'u32' | 'u40' | 'u64' | 'weights' | 'salience';
 export const FIELD_BYTES: Record<FieldType, number> = {

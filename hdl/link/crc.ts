@@ -14,7 +14,7 @@
  *   the register holds CRC_RESIDUE whatever the frame was, so the check is one comparison
  *   with a constant and the received CRC need not be kept.
  */
-import { CRC, FRAME_TRAILER_BYTES } from '../../spec/index.js';
+import { CRC, FRAME_TRAILER_BYTES, crcRegister } from '../../spec/index.js';
 import { header, lit, type VerilogFile } from '../verilog.js';
 import { indexBits } from './params.js';
 
@@ -33,19 +33,12 @@ export const CRC_LAST_INDEX_LITERAL = lit(CRC_INDEX_BITS, FRAME_TRAILER_BYTES - 
 /** Value of the CRC register at the start of a frame. */
 export const CRC_INIT_LITERAL = lit(CRC_BITS, CRC.init);
 
-/** The register after the bytes, from `start`: the same bitwise update the hardware does. */
-function crcRegister(start: number, bytes: readonly number[]): number {
-  let c = start >>> 0;
-  for (const b of bytes) {
-    c = (c ^ b) >>> 0;
-    for (let i = 0; i < 8; i++) c = c & 1 ? ((c >>> 1) ^ CRC.polyReflected) >>> 0 : c >>> 1;
-  }
-  return c;
-}
+/** Byte i (little-endian) of a 32-bit value, as the CRC goes on the wire. */
+const leByte = (value: number, i: number) => Math.floor(value / 2 ** (8 * i)) & 0xff;
 
 /** Byte i of the final XOR, as sent with CRC byte i (little-endian). */
 export function crcXoroutByte(i: number): number {
-  return Math.floor(CRC.xorout / 2 ** (8 * i)) & 0xff;
+  return leByte(CRC.xorout, i);
 }
 
 /**
@@ -54,7 +47,7 @@ export function crcXoroutByte(i: number): number {
  */
 export const CRC_RESIDUE = (() => {
   const sent = (CRC.init ^ CRC.xorout) >>> 0;
-  const trailer = Array.from({ length: FRAME_TRAILER_BYTES }, (_, i) => Math.floor(sent / 2 ** (8 * i)) & 0xff);
+  const trailer = Array.from({ length: FRAME_TRAILER_BYTES }, (_, i) => leByte(sent, i));
   return crcRegister(CRC.init, trailer);
 })();
 export const CRC_RESIDUE_LITERAL = lit(CRC_BITS, CRC_RESIDUE);

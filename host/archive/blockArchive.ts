@@ -19,6 +19,13 @@ export interface BlockInfo {
   readonly corrupt?: string;
 }
 
+/** What a rewritten block's meta says it replaces (see BlockArchive.finishReplacements). */
+export interface Replacement {
+  readonly replaces: readonly number[];
+  /** Set when several blocks replace `replaces` together; `key` names the group. */
+  readonly group?: { readonly key: number; readonly size: number };
+}
+
 export interface CorruptionReport {
   readonly key: string;
   readonly reason: string;
@@ -204,14 +211,28 @@ export class BlockArchive {
   }
 
   /**
-   * Finishes a rewrite a crash interrupted: a rewritten block is added (its meta naming the
-   * blocks it replaces) before the old ones are removed, so old ones still listed go now.
+   * Finishes or undoes a rewrite a crash interrupted. A rewritten block is added (its meta
+   * naming the blocks it replaces) before the old ones are removed; several new blocks may
+   * replace a set together, as a group of `size`. On opening: a group with members missing
+   * while every block it replaces is still there is dropped (the old blocks stay whole), then
+   * replaced blocks still listed go.
    */
-  async removeReplaced(replacesOf: (meta: unknown) => readonly number[] | undefined): Promise<void> {
-    const blocks = this.blocks();
+  async finishReplacements(replacementOf: (meta: unknown) => Replacement | undefined): Promise<void> {
+    const groups = new Map<number, { size: number; replaces: readonly number[]; members: BlockInfo[] }>();
+    for (const b of this.blocks()) {
+      const r = replacementOf(b.header?.meta);
+      if (!r?.group) continue;
+      const g = groups.get(r.group.key) ?? { size: r.group.size, replaces: r.replaces, members: [] };
+      g.members.push(b);
+      groups.set(r.group.key, g);
+    }
+    for (const g of groups.values()) {
+      if (g.members.length >= g.size || !g.replaces.every((id) => this.info(id) !== undefined)) continue;
+      for (const b of g.members) await this.remove(b);
+    }
     const replaced = new Set<number>();
-    for (const b of blocks) for (const id of replacesOf(b.header?.meta) ?? []) replaced.add(id);
-    for (const b of blocks) if (replaced.has(b.id)) await this.remove(b);
+    for (const b of this.blocks()) for (const id of replacementOf(b.header?.meta)?.replaces ?? []) replaced.add(id);
+    for (const b of this.blocks()) if (replaced.has(b.id)) await this.remove(b);
   }
 
   stats(): BlockArchiveStats {

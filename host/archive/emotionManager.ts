@@ -309,8 +309,9 @@ export class EmotionManager {
 
   async #recover(): Promise<void> {
     await this.#archive.open();
-    await this.#dropIncompleteGroups();
-    await this.#archive.removeReplaced((m) => (isArchivedMeta(m) ? m.replaces : undefined));
+    await this.#archive.finishReplacements((m) =>
+      isArchivedMeta(m) && m.replaces ? { replaces: m.replaces, ...(m.group ? { group: m.group } : {}) } : undefined,
+    );
     let maxId = 0;
     for (const b of this.#archive.blocks()) {
       const m = b.header?.meta;
@@ -806,22 +807,6 @@ export class EmotionManager {
       this.#bytesFreed += p.info.bytes;
     }
     this.#dropped += before - survivors.length;
-  }
-
-  /** Drops the blocks of a cleanup group a crash interrupted before it was complete (the blocks it replaces are all still there). */
-  async #dropIncompleteGroups(): Promise<void> {
-    const groups = new Map<number, { size: number; replaces: readonly number[]; members: BlockInfo[] }>();
-    for (const b of this.#archive.blocks()) {
-      const m = b.header?.meta;
-      if (!isArchivedMeta(m) || !m.group || !m.replaces) continue;
-      const g = groups.get(m.group.key) ?? { size: m.group.size, replaces: m.replaces, members: [] };
-      g.members.push(b);
-      groups.set(m.group.key, g);
-    }
-    for (const g of groups.values()) {
-      if (g.members.length >= g.size || !g.replaces.every((id) => this.#archive.info(id) !== undefined)) continue;
-      for (const b of g.members) await this.#archive.remove(b);
-    }
   }
 
   /**

@@ -265,7 +265,7 @@ export class ConsciousnessStateStore {
 
   async #recover(): Promise<void> {
     await this.#archive.open();
-    await this.#archive.removeReplaced((m) => (isColdMeta(m) ? m.replaces : undefined));
+    await this.#archive.finishReplacements((m) => (isColdMeta(m) && m.replaces ? { replaces: m.replaces } : undefined));
     const byVersion = new Map<number, Entry>();
     for (const b of this.#archive.blocks()) {
       if (b.corrupt) continue;

@@ -61,8 +61,6 @@ export const ADAPTIVE_CHOICES: readonly { readonly window: number; readonly hist
   { window: 0.5, history: 10 },
   { window: 1, history: 10 },
 ];
-/** Window shares the miniature simulations try. */
-export const WINDOW_CHOICES: readonly number[] = ADAPTIVE_CHOICES.map((c) => c.window);
 /** Smallest miniature worth simulating: capacities below it are simulated at full size. */
 const MIN_MINIATURE = 512;
 
