@@ -3,16 +3,11 @@
  * permission is denied before anything runs (nothing stored, nothing on the board), and the
  * denial is in the audit log.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, openMemory, type Memory, type MemoryConfigInput } from '../host/memory/index.js';
-import { tempDir } from './support/memoryFlows.js';
+import { memoryScratch } from './support/memoryFlows.js';
 
-const open: Memory[] = [];
-const dirs: (() => void)[] = [];
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => undefined);
-  for (const c of dirs.splice(0)) c();
-});
+const { open, dir } = memoryScratch('janela-access-');
 
 async function memoryAs(dir: string, access: MemoryConfigInput['access']): Promise<Memory> {
   const m = await openMemory({ dir, device: { model: true }, budget: { checkIntervalMs: 0 }, access });
@@ -20,11 +15,6 @@ async function memoryAs(dir: string, access: MemoryConfigInput['access']): Promi
   return m;
 }
 
-function dir(): string {
-  const t = tempDir('janela-access-');
-  dirs.push(t.cleanup);
-  return t.dir;
-}
 
 describe('memory access control', () => {
   it('denies a principal without permission on the account; nothing is stored, the denial is audited', async () => {

@@ -2,16 +2,11 @@
  * The importance scorer and the unified cleanup: one formula, one global threshold, lowest
  * importance first across caches, buffers and archives, nothing lost that was durable.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ImportanceScorer, UnifiedCleaner, openMemory, type Memory, type MemoryCleanupReport, type Reclaimable } from '../host/memory/index.js';
-import { tempDir, wholeHistory } from './support/memoryFlows.js';
+import { memoryScratch, wholeHistory } from './support/memoryFlows.js';
 
-const open: Memory[] = [];
-const dirs: (() => void)[] = [];
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => undefined);
-  for (const c of dirs.splice(0)) c();
-});
+const { open, dir } = memoryScratch('janela-cleanup-');
 
 describe('importance scorer', () => {
   it('follows its documented formula', () => {
@@ -170,9 +165,7 @@ describe('unified cleaner deadline', () => {
 
 describe('memory cleanup', () => {
   async function memory(extra: Parameters<typeof openMemory>[0] = {}): Promise<Memory> {
-    const t = tempDir('janela-cleanup-');
-    dirs.push(t.cleanup);
-    const m = await openMemory({ dir: t.dir, device: { model: true }, budget: { checkIntervalMs: 0 }, context: { maxContextLength: 256, contextOverlap: 16, reserveTokens: 64 }, ...extra });
+    const m = await openMemory({ dir: dir(), device: { model: true }, budget: { checkIntervalMs: 0 }, context: { maxContextLength: 256, contextOverlap: 16, reserveTokens: 64 }, ...extra });
     open.push(m);
     return m;
   }

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidMessageError,
   MemoryClosedError,
@@ -16,19 +16,9 @@ import {
   parseMemoryConfig,
   type Memory,
 } from '../host/memory/index.js';
-import { tempDir } from './support/memoryFlows.js';
+import { memoryScratch } from './support/memoryFlows.js';
 
-const open: Memory[] = [];
-const dirs: (() => void)[] = [];
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => undefined);
-  for (const c of dirs.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir('janela-config-');
-  dirs.push(t.cleanup);
-  return t.dir;
-}
+const { open, dir } = memoryScratch('janela-config-');
 
 describe('memory config', () => {
   it('has a default for every field', () => {

@@ -10,7 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { openMemory } from '../host/memory/index.js';
-import { flowConfig, tempDir } from './support/memoryFlows.js';
+import { flowConfig } from './support/memoryFlows.js';
+import { tempDir } from './support/tiers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -5,25 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMemory, type Memory } from '../host/memory/index.js';
 import { createMonitor, serveMetrics } from '../host/monitor/index.js';
-import { tempDir } from './support/memoryFlows.js';
+import { memoryScratch } from './support/memoryFlows.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = fileURLToPath(new URL('../host/cli/janela.mjs', import.meta.url));
 
-const open: Memory[] = [];
-const dirs: (() => void)[] = [];
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => undefined);
-  for (const c of dirs.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir('janela-monitor-');
-  dirs.push(t.cleanup);
-  return t.dir;
-}
+const { open, dir } = memoryScratch('janela-monitor-');
 
 /** The value of one sample line `name{labels} value` (labels given as a substring, or none). */
 function sample(text: string, name: string, labels = ''): number | undefined {

@@ -3,23 +3,17 @@
  * whatever leaves working memory — a full window, a full board, a window giving way, a decay,
  * close — reaches that account's short-term tier exactly once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMemory, type Memory, type MemoryConfigInput } from '../host/memory/index.js';
-import { tempDir, wholeHistory } from './support/memoryFlows.js';
+import { memoryScratch, wholeHistory } from './support/memoryFlows.js';
 
-const open: Memory[] = [];
-const dirs: (() => void)[] = [];
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => undefined);
-  for (const c of dirs.splice(0)) c();
-});
+const { open, dir } = memoryScratch('janela-windows-');
 
 async function memoryWith(extra: MemoryConfigInput = {}): Promise<{ memory: Memory; dir: string }> {
-  const t = tempDir('janela-windows-');
-  dirs.push(t.cleanup);
-  const memory = await openMemory({ dir: t.dir, device: { model: true }, budget: { checkIntervalMs: 0 }, ...extra });
+  const folder = dir();
+  const memory = await openMemory({ dir: folder, device: { model: true }, budget: { checkIntervalMs: 0 }, ...extra });
   open.push(memory);
-  return { memory, dir: t.dir };
+  return { memory, dir: folder };
 }
 
 async function memories(memory: Memory, account: string): Promise<{ content: string; cause: unknown; label: unknown }[]> {

@@ -5,17 +5,32 @@
  * a mid-run unified cleanup, metrics/states/emotions into the archives; then a restart from
  * disk and the checks: nothing lost, bounds held, stats consistent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect } from 'vitest';
+import { tempDir } from './tiers.js';
+import { afterEach, expect } from 'vitest';
 import { openMemory, type Memory, type MemoryConfigInput, type MemoryCleanupReport } from '../../host/memory/index.js';
 import type { Message } from '../../host/tiers/message.js';
 import { seededRandom } from '../../host/util/random.js';
 
-export function tempDir(prefix = 'janela-memory-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+
+/**
+ * Per-test scratch for memory tests (registers its own afterEach): memories pushed to `open`
+ * are closed, and folders from `dir()` removed, after each test.
+ */
+export function memoryScratch(prefix = 'janela-memory-'): { readonly open: Memory[]; dir(): string } {
+  const open: Memory[] = [];
+  const cleanups: (() => void)[] = [];
+  afterEach(async () => {
+    for (const m of open.splice(0)) await m.close().catch(() => undefined);
+    for (const c of cleanups.splice(0)) c();
+  });
+  return {
+    open,
+    dir() {
+      const t = tempDir(prefix);
+      cleanups.push(t.cleanup);
+      return t.dir;
+    },
+  };
 }
 
 /** Small tiers, windows and archives, so every movement happens many times in a short run. */
@@ -199,7 +214,7 @@ export async function endToEnd(
   sizes: FlowSizes,
   extra: MemoryConfigInput = {},
 ): Promise<{ result: FlowResult; messages: number; spilled: number }> {
-  const { dir, cleanup } = tempDir();
+  const { dir, cleanup } = tempDir('janela-memory-');
   try {
     const memory = await openMemory({ ...flowConfig(dir, device), ...extra });
     let result: FlowResult;
