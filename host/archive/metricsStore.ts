@@ -327,14 +327,7 @@ export class MetricsStore {
       const stored: StoredMetric = {
         seq: this.#nextSeq++,
         flags: priorityFlags(this.#last, r, this.#cfg.priority),
-        timestamp: r.timestamp,
-        phi: r.phi,
-        valence: r.valence,
-        arousal: r.arousal,
-        attentionFocus: r.attentionFocus,
-        ...(r.attentionIntensity !== undefined ? { attentionIntensity: r.attentionIntensity } : {}),
-        metacognitionLevel: r.metacognitionLevel,
-        ...(r.extra && Object.keys(r.extra).length > 0 ? { extra: { ...r.extra } } : {}),
+        ...publicRecord(r),
       };
       this.#push(stored);
       this.#last = stored;
@@ -619,8 +612,8 @@ export class MetricsStore {
   }
 }
 
-/** The record as the user gave it (what JSON would store). */
-function publicRecord(r: StoredMetric): MetricRecord {
+/** The record as the user gave it (what JSON would store); an empty `extra` is left out. */
+function publicRecord(r: MetricRecord): MetricRecord {
   return {
     timestamp: r.timestamp,
     phi: r.phi,
@@ -629,7 +622,7 @@ function publicRecord(r: StoredMetric): MetricRecord {
     attentionFocus: r.attentionFocus,
     ...(r.attentionIntensity !== undefined ? { attentionIntensity: r.attentionIntensity } : {}),
     metacognitionLevel: r.metacognitionLevel,
-    ...(r.extra ? { extra: { ...r.extra } } : {}),
+    ...(r.extra && Object.keys(r.extra).length > 0 ? { extra: { ...r.extra } } : {}),
   };
 }
 

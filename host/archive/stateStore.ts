@@ -42,13 +42,17 @@ export const stateInputSchema = z
   .strict();
 export type StateInput = z.input<typeof stateInputSchema>;
 
-export interface ConsciousnessState {
+/** A snapshot's own fields, as stored. */
+interface Core {
   readonly version: number;
   readonly phi: number;
   readonly workspace: JsonValue;
   readonly emotionalState: JsonValue;
   readonly attentionState: JsonValue;
   readonly createdAt: number;
+}
+
+export interface ConsciousnessState extends Core {
   /** Importance now (it changes with duration and accesses): see stateImportance.ts. */
   readonly importance: number;
 }
@@ -85,15 +89,6 @@ export const stateStoreConfigSchema = z
 export type StateStoreConfig = z.input<typeof stateStoreConfigSchema>;
 
 type Cfg = z.output<typeof stateStoreConfigSchema>;
-
-interface Core {
-  readonly version: number;
-  readonly phi: number;
-  readonly workspace: JsonValue;
-  readonly emotionalState: JsonValue;
-  readonly attentionState: JsonValue;
-  readonly createdAt: number;
-}
 
 interface Entry {
   readonly version: number;
