@@ -139,15 +139,8 @@ export function prepareMessage(input: unknown, limits: MessageLimits, now: () =>
 
 /** The canonical JSON of a stored message (field order fixed: seq first). */
 export function encodeMessage(m: Message): string {
-  return JSON.stringify({
-    seq: m.seq,
-    id: m.id,
-    role: m.role,
-    content: m.content,
-    timestamp: m.timestamp,
-    metadata: m.metadata,
-    hash: m.hash,
-  });
+  // The pending form with seq in front: the same bytes as the Redis script writes.
+  return `{"seq":${JSON.stringify(m.seq)},${encodePending(m).slice(1)}`;
 }
 
 /** JSON of a pending message without seq, starting with '{' (Redis prefixes `{"seq":N,`). */
